@@ -1,0 +1,43 @@
+"""Redis clients tuned for a chat server: quick failure while Redis is away, no idle timeouts on
+the subscriber connection, and a bounded pool (hosted free tiers allow about 30 connections)."""
+
+from __future__ import annotations
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, supported_errors=(RedisConnectionError, RedisTimeoutError))
+
+
+def commands_client(url: str, max_connections: int) -> Redis:
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=5,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=_retry(),
+    )
+    return Redis(connection_pool=pool)
+
+
+def subscriber_client(url: str) -> Redis:
+    # No socket timeout: this connection waits indefinitely for the next published event.
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=None,
+        socket_keepalive=True,
+        retry=_retry(),
+        single_connection_client=False,
+        max_connections=2,
+    )

@@ -1,0 +1,117 @@
+"""Messages in Redis Streams: send (one script call), history pages and replay after a cursor."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from api.broker import keys
+from api.wire.events import StreamKey, format_stream_id, parse_stream_id
+
+_SEND_LUA = (Path(__file__).parent / "send.lua").read_text()
+REPLAY_PAGE = 500
+ZERO: StreamKey = (0, 0)
+
+
+def message_json(entry_id: str, fields: dict[str, str]) -> str:
+    """The client-facing JSON of a stored entry; mirrors what send.lua builds."""
+    ms = entry_id.split("-", 1)[0]
+    return '{"id":"' + entry_id + '","ts":' + ms + "," + fields["m"]
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[str]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The oldest and newest ids a room's stream holds; both None when it holds nothing."""
+
+    oldest: StreamKey | None
+    newest: StreamKey | None
+
+    def resumable(self, after: StreamKey) -> bool:
+        """Whether replaying after `after` loses nothing. A client's id older than the oldest kept
+        was trimmed, and so may be what followed it; one newer than the newest belongs to a store
+        that was wiped. ZERO asks for everything kept."""
+        if after == ZERO:
+            return True
+        if self.oldest is None or self.newest is None:
+            return False
+        return self.oldest <= after <= self.newest
+
+
+class MessageStore:
+    def __init__(self, redis: Redis, maxlen: int, idempotency_seconds: int) -> None:
+        self._redis = redis
+        self._maxlen = maxlen
+        self._idem_ttl = idempotency_seconds
+        self._send = redis.register_script(_SEND_LUA)
+
+    async def send(self, room: str, user: str, text: str, client_id: str | None) -> Sent:
+        fields: dict[str, str] = {"room": room, "user": user, "text": text}
+        if client_id:
+            fields["client_id"] = client_id
+        rest = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
+        idem_key = keys.idempotency(room, client_id) if client_id else keys.idempotency(room, "-")
+        created, message = await self._send(
+            keys=[keys.stream(room), idem_key, keys.ROOMS],
+            args=[keys.live(room), room, rest, self._maxlen, self._idem_ttl, "1" if client_id else "0"],
+        )
+        return Sent(message=message, created=bool(created))
+
+    async def page(
+        self,
+        room: str,
+        limit: int,
+        before: StreamKey | None = None,
+        after: StreamKey | None = None,
+    ) -> Page:
+        stream = keys.stream(room)
+        if after is not None:
+            entries = await self._redis.xrange(stream, "(" + format_stream_id(after), "+", count=limit + 1)
+            has_more = len(entries) > limit
+            entries = entries[:limit]
+        else:
+            top = "(" + format_stream_id(before) if before is not None else "+"
+            entries = await self._redis.xrevrange(stream, top, "-", count=limit + 1)
+            has_more = len(entries) > limit
+            entries = entries[:limit][::-1]
+        return Page([message_json(i, f) for i, f in entries], has_more)
+
+    async def bounds(self, room: str) -> Bounds:
+        stream = keys.stream(room)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xrange(stream, "-", "+", count=1)
+            pipe.xrevrange(stream, "+", "-", count=1)
+            first, last = await pipe.execute()
+        if not first:
+            return Bounds(None, None)
+        return Bounds(parse_stream_id(first[0][0]), parse_stream_id(last[0][0]))
+
+    async def newest(self, room: str) -> StreamKey:
+        last = await self._redis.xrevrange(keys.stream(room), "+", "-", count=1)
+        return parse_stream_id(last[0][0]) if last else ZERO
+
+    async def replay(self, room: str, after: StreamKey) -> AsyncIterator[tuple[str, str]]:
+        """Every kept (id, message JSON) after `after`, oldest first, in pages."""
+        cursor = format_stream_id(after)
+        while True:
+            entries = await self._redis.xrange(keys.stream(room), "(" + cursor, "+", count=REPLAY_PAGE)
+            for entry_id, fields in entries:
+                yield entry_id, message_json(entry_id, fields)
+            if len(entries) < REPLAY_PAGE:
+                return
+            cursor = entries[-1][0]

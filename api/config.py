@@ -1,0 +1,48 @@
+"""All configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ON_VERCEL = bool(os.environ.get("VERCEL"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis to use; the run script starts an embedded one when unset.",
+    )
+    sse_max_seconds: float = Field(
+        # Vercel's maxDuration in vercel.json is 300 s: end well before the platform does.
+        250.0 if ON_VERCEL else 0.0,
+        ge=0,
+        description="Each SSE stream ends cleanly after this many seconds; 0 = never.",
+    )
+    sse_heartbeat_seconds: float = Field(15.0, gt=0)
+    sse_retry_ms: int = Field(1000, ge=0, description="Reconnect delay told to EventSource.")
+    max_message_chars: int = Field(4000, gt=0)
+    stream_maxlen: int = Field(10000, gt=0, description="Messages kept per room (approximate).")
+    idempotency_seconds: int = Field(86400, gt=0)
+    history_limit_max: int = Field(200, gt=0)
+    longpoll_max_seconds: float = Field(25.0, ge=0)
+    client_queue_size: int = Field(
+        256, gt=0, description="Events buffered per client before it is dropped as too slow."
+    )
+    redis_retry_max_seconds: float = Field(5.0, gt=0)
+    redis_max_connections: int = Field(20, gt=1, description="Command connections per process.")
+    chat_secret: str = Field("", description="Token signing key.")
+    public_dir: str = Field(
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
+        description="Static browser app, mounted when the folder exists.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

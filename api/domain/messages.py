@@ -1,0 +1,63 @@
+"""What a valid room name, message and cursor are. Raises DomainError; the edges map it to HTTP."""
+
+from __future__ import annotations
+
+import re
+
+from api.errors import DomainError
+from api.wire.events import StreamKey, parse_stream_id
+
+ROOM_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+USER_NAME_MAX = 32
+
+
+def check_room(name: str) -> str:
+    if not ROOM_NAME.match(name):
+        raise DomainError(
+            422,
+            "invalid_room",
+            f"room name {name[:80]!r} is invalid: use 1-64 characters of a-z, 0-9, '-' and '_'",
+        )
+    return name
+
+
+def check_text(text: object, max_chars: int) -> str:
+    if not isinstance(text, str):
+        raise DomainError(422, "invalid_text", "'text' must be a string")
+    if not text.strip():
+        raise DomainError(422, "empty_message", "message text is empty")
+    if len(text) > max_chars:
+        raise DomainError(
+            413,
+            "message_too_long",
+            f"message is {len(text)} characters; the limit is {max_chars}",
+        )
+    return text
+
+
+def check_client_id(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        raise DomainError(
+            422,
+            "invalid_client_id",
+            "client_id must be 1-128 characters of letters, digits and . _ : -",
+        )
+    return value
+
+
+def check_user(value: object) -> str:
+    if value is None or value == "":
+        return "anonymous"
+    if not isinstance(value, str) or not value.strip() or len(value) > USER_NAME_MAX:
+        raise DomainError(422, "invalid_user", f"'user' must be 1-{USER_NAME_MAX} characters")
+    return value.strip()
+
+
+def check_cursor(value: str, name: str) -> StreamKey:
+    try:
+        return parse_stream_id(value)
+    except ValueError as exc:
+        raise DomainError(422, "invalid_cursor", f"{name}: {exc}") from None
