@@ -1,0 +1,130 @@
+"""Shared fixtures: a throwaway real redis-server, the app in-process, and real server processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import Settings
+from scripts.embedded_redis import RedisServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer | None]:
+    """The suite's Redis: REDIS_URL if set, else a private redis-server for this run."""
+    if os.environ.get("REDIS_URL"):
+        yield None
+        return
+    with RedisServer(tmp_path_factory.mktemp("redis"), persistent=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer | None) -> str:
+    return redis_server.url if redis_server is not None else os.environ["REDIS_URL"]
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(request: pytest.FixtureRequest) -> None:
+    if "redis_url" not in request.fixturenames and "live_server" not in request.fixturenames:
+        return
+    url = request.getfixturevalue("redis_url")
+    with redis.Redis.from_url(url) as r:
+        r.flushdb()
+
+
+@pytest.fixture
+def redis_sync(redis_url: str) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(redis_url, decode_responses=True) as r:
+        yield r
+
+
+def make_settings(redis_url: str, **overrides: object) -> Settings:
+    return Settings(redis_url=redis_url, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(redis_url: str) -> Iterator[TestClient]:
+    """The app in-process with its lifespan run: for request/response routes (not streaming)."""
+    with TestClient(create_app(make_settings(redis_url))) as c:
+        yield c
+
+
+class LiveServer:
+    """A real uvicorn process serving the app on its own port, which can be stopped and restarted."""
+
+    def __init__(self, redis_url: str, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1", **env}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LiveServer:
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "api.index:app",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--timeout-graceful-shutdown", "1", "--log-level", "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with code {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server did not become healthy")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+def server_factory(redis_url: str) -> Iterator[Callable[..., LiveServer]]:
+    """Starts live servers with extra environment settings; all are stopped after the test."""
+    started: list[LiveServer] = []
+
+    def start(**env: str) -> LiveServer:
+        server = LiveServer(redis_url, {k.upper(): str(v) for k, v in env.items()})
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(server_factory: Callable[..., LiveServer]) -> LiveServer:
+    return server_factory()
