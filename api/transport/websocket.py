@@ -39,6 +39,8 @@ async def room_socket(websocket: WebSocket, room: str) -> None:
         raw = websocket.query_params.get("last_event_id")
         after = check_cursor(raw, "last_event_id") if raw else None
     except DomainError as exc:
+        # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
+        await websocket.accept()
         await websocket.close(code=1008, reason=exc.message[:120])
         return
     await websocket.accept()

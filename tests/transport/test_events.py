@@ -1,0 +1,111 @@
+"""The SSE route over a real socket: live delivery, resume, reset, and stream lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import redis
+
+from tests.conftest import LiveServer
+from tests.helpers import read_frames
+
+
+def post(server: LiveServer, text: str, room: str = "general") -> dict[str, object]:
+    r = httpx.post(f"{server.url}/api/rooms/{room}/messages", json={"text": text})
+    assert r.status_code == 201, r.text
+    result: dict[str, object] = r.json()
+    return result
+
+
+async def test_fresh_stream_starts_at_the_newest_message_then_goes_live(live_server: LiveServer) -> None:
+    old = post(live_server, "before")
+    url = live_server.url + "/api/rooms/general/events"
+    reader = asyncio.create_task(read_frames(url, 2))
+    await asyncio.sleep(0.5)
+    new = await asyncio.to_thread(post, live_server, "after")
+    ready, message = await reader
+    assert (ready.event, ready.id) == ("ready", old["id"])
+    assert (message.event, message.id, message.json()) == ("message", new["id"], new)
+
+
+async def test_headers_and_first_frame(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient() as client:
+        async with client.stream("GET", live_server.url + "/api/rooms/general/events") as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert r.headers["cache-control"].startswith("no-cache")
+            assert "content-length" not in r.headers
+            first = await anext(r.aiter_text())
+            assert first.startswith("retry: 1000\n\n")
+
+
+async def test_resume_by_header_and_by_query(live_server: LiveServer) -> None:
+    sent = [post(live_server, f"m{i}") for i in range(5)]
+    url = live_server.url + "/api/rooms/general/events"
+    by_header = await read_frames(url, 3, headers={"Last-Event-ID": str(sent[1]["id"])})
+    by_query = await read_frames(f"{url}?last_event_id={sent[1]['id']}", 3)
+    for frames in (by_header, by_query):
+        assert [f.id for f in frames] == [m["id"] for m in sent[2:]]
+        assert [f.json()["text"] for f in frames] == ["m2", "m3", "m4"]
+
+
+async def test_resume_from_zero_replays_everything_kept(live_server: LiveServer) -> None:
+    sent = [post(live_server, f"m{i}") for i in range(3)]
+    frames = await read_frames(live_server.url + "/api/rooms/general/events?last_event_id=0", 3)
+    assert [f.id for f in frames] == [m["id"] for m in sent]
+
+
+async def test_trimmed_resume_id_gets_reset_not_a_silent_gap(live_server: LiveServer, redis_sync: redis.Redis) -> None:
+    sent = [post(live_server, f"m{i}") for i in range(4)]
+    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    frames = await read_frames(f"{live_server.url}/api/rooms/general/events?last_event_id={sent[0]['id']}", 1)
+    reset = frames[0]
+    assert reset.event == "reset" and reset.id == sent[-1]["id"]
+    assert reset.json()["oldest"] == sent[2]["id"] and reset.json()["requested"] == sent[0]["id"]
+
+
+async def test_resume_id_from_a_wiped_store_gets_reset(live_server: LiveServer) -> None:
+    frames = await read_frames(live_server.url + "/api/rooms/general/events?last_event_id=99999999999999-0", 1)
+    assert frames[0].event == "reset" and frames[0].id == "0-0"
+
+
+async def test_bad_resume_id_and_room(live_server: LiveServer) -> None:
+    r = httpx.get(live_server.url + "/api/rooms/general/events?last_event_id=abc")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor"
+    r = httpx.get(live_server.url + "/api/rooms/No!/events")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_room"
+
+
+async def test_stream_ends_cleanly_after_sse_max_seconds(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(sse_max_seconds="0.5")
+    async with httpx.AsyncClient(timeout=5) as client:
+        async with asyncio.timeout(5):
+            r = await client.get(server.url + "/api/rooms/general/events")
+    assert r.status_code == 200 and "event: ready" in r.text
+
+
+async def test_heartbeats_keep_idle_streams_open(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server = server_factory(sse_heartbeat_seconds="0.2")
+    async with httpx.AsyncClient(timeout=5) as client:
+        async with client.stream("GET", server.url + "/api/rooms/general/events") as r:
+            text = ""
+            async with asyncio.timeout(5):
+                async for chunk in r.aiter_text():
+                    text += chunk
+                    if text.count(": ping\n\n") >= 2:
+                        break
+    assert text.count(": ping\n\n") >= 2
+
+
+async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveServer) -> None:
+    last = post(live_server, "old")["id"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        poll = asyncio.create_task(
+            client.get(f"{live_server.url}/api/rooms/general/messages", params={"after": last, "wait": 20})
+        )
+        await asyncio.sleep(0.5)
+        assert not poll.done()
+        new = await asyncio.to_thread(post, live_server, "new")
+        async with asyncio.timeout(5):
+            r = await poll
+    assert r.json()["messages"] == [new]

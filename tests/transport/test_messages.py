@@ -1,0 +1,160 @@
+"""The send and history routes: contract, bad input, idempotency."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import make_settings
+
+URL = "/api/rooms/general/messages"
+
+
+def test_send_json_returns_the_stored_message(client: TestClient) -> None:
+    r = client.post(URL, json={"text": "hello", "user": "ada"})
+    assert r.status_code == 201
+    body = r.json()
+    assert body["text"] == "hello" and body["user"] == "ada" and body["room"] == "general"
+    assert body["id"].split("-")[0] == str(body["ts"])
+    assert client.get(URL).json()["messages"] == [body]
+
+
+def test_send_plain_text_like_curl_d(client: TestClient) -> None:
+    r = client.post(URL, content=b"hi there & more", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 201 and r.json()["text"] == "hi there & more"
+    r = client.post(URL + "?user=bob", content="plain", headers={"content-type": "text/plain; charset=utf-8"})
+    assert r.status_code == 201 and r.json()["user"] == "bob" and r.json()["text"] == "plain"
+    assert r.json()["user"] == "bob"
+
+
+def test_html_form_field(client: TestClient) -> None:
+    r = client.post(URL, data={"text": "a b&c"})
+    assert r.status_code == 201 and r.json()["text"] == "a b&c"
+
+
+@pytest.mark.parametrize("header", ["client_id", "Idempotency-Key"])
+def test_same_client_id_returns_the_first_message(client: TestClient, header: str) -> None:
+    def send(text: str) -> tuple[int, dict[str, object]]:
+        if header == "client_id":
+            r = client.post(URL, json={"text": text, "client_id": "c-1"})
+        else:
+            r = client.post(URL, json={"text": text}, headers={"Idempotency-Key": "c-1"})
+        return r.status_code, r.json()
+
+    status1, first = send("once")
+    status2, again = send("twice?")
+    assert (status1, status2) == (201, 200)
+    assert again == first
+    assert [m["text"] for m in client.get(URL).json()["messages"]] == ["once"]
+
+
+def test_client_ids_are_per_room(client: TestClient) -> None:
+    a = client.post("/api/rooms/a/messages", json={"text": "x", "client_id": "same"})
+    b = client.post("/api/rooms/b/messages", json={"text": "x", "client_id": "same"})
+    assert a.status_code == b.status_code == 201
+    assert (a.json()["room"], b.json()["room"]) == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"json": {"text": ""}}, 422, "empty_message"),
+        ({"json": {"text": "   \n"}}, 422, "empty_message"),
+        ({"json": {}}, 422, "invalid_text"),
+        ({"json": {"text": 5}}, 422, "invalid_text"),
+        ({"json": ["text"]}, 422, "invalid_request"),
+        ({"json": {"text": "x" * 4001}}, 413, "message_too_long"),
+        ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),
+        ({"json": {"text": "x", "user": "u" * 33}}, 422, "invalid_user"),
+        ({"content": b'{"text": "x"', "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
+        ({"content": b"\xff\xfe", "headers": {"content-type": "text/plain"}}, 400, "invalid_encoding"),
+        ({"content": b"<x/>", "headers": {"content-type": "application/xml"}}, 415, "unsupported_media_type"),
+        ({"content": b"x" * 30000, "headers": {"content-type": "text/plain"}}, 413, "body_too_large"),
+    ],
+)
+def test_bad_input_is_a_clear_error_and_stores_nothing(
+    client: TestClient, kwargs: dict[str, object], status: int, code: str
+) -> None:
+    r = client.post(URL, **kwargs)  # type: ignore[arg-type]
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert client.get(URL).json()["messages"] == []
+
+
+@pytest.mark.parametrize("room", ["General", "a b", "x" * 65, "é", "a.b"])
+def test_bad_room_names(client: TestClient, room: str) -> None:
+    r = client.post(f"/api/rooms/{room}/messages", json={"text": "x"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_room"
+    assert client.get(f"/api/rooms/{room}/messages").status_code == 422
+
+
+def test_unknown_path_and_method_are_json(client: TestClient) -> None:
+    r = client.get("/api/nope")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = client.delete(URL)
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_history_pages(client: TestClient) -> None:
+    ids = [client.post(URL, json={"text": f"m{i}"}).json()["id"] for i in range(7)]
+    latest = client.get(URL, params={"limit": 3}).json()
+    assert [m["id"] for m in latest["messages"]] == ids[4:] and latest["has_more"] is True
+    older = client.get(URL, params={"limit": 3, "before": ids[4]}).json()
+    assert [m["id"] for m in older["messages"]] == ids[1:4] and older["has_more"] is True
+    oldest = client.get(URL, params={"limit": 3, "before": ids[1]}).json()
+    assert [m["id"] for m in oldest["messages"]] == ids[:1] and oldest["has_more"] is False
+    after = client.get(URL, params={"limit": 4, "after": ids[1]}).json()
+    assert [m["id"] for m in after["messages"]] == ids[2:6] and after["has_more"] is True
+    assert client.get(URL, params={"after": ids[-1]}).json()["messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"before": "x"}, "invalid_cursor"),
+        ({"after": "1-2-3"}, "invalid_cursor"),
+        ({"before": "1", "after": "1"}, "invalid_request"),
+        ({"limit": "0"}, "invalid_request"),
+        ({"limit": "many"}, "invalid_request"),
+        ({"after": "1", "wait": "-1"}, "invalid_request"),
+    ],
+)
+def test_bad_history_queries(client: TestClient, params: dict[str, str], code: str) -> None:
+    r = client.get(URL, params=params)
+    assert r.status_code == 422 and r.json()["error"]["code"] == code
+
+
+def test_long_poll_without_news_returns_empty_after_the_wait(client: TestClient) -> None:
+    last = client.post(URL, json={"text": "x"}).json()["id"]
+    r = client.get(URL, params={"after": last, "wait": "0.3"})
+    assert r.status_code == 200 and r.json()["messages"] == []
+
+
+def test_long_poll_with_an_id_from_a_wiped_store_says_reset(client: TestClient) -> None:
+    r = client.get(URL, params={"after": "99999999999999-0", "wait": "5"})
+    assert r.json()["reset"] is True and r.json()["messages"] == []
+
+
+def test_history_is_capped(client: TestClient) -> None:
+    for i in range(3):
+        client.post(URL, json={"text": str(i)})
+    assert len(client.get(URL, params={"limit": 100000}).json()["messages"]) == 3
+
+
+def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Redis) -> None:
+    with TestClient(create_app(make_settings(redis_url, stream_maxlen=10))) as c:
+        for i in range(300):
+            assert c.post(URL, json={"text": str(i)}).status_code == 201
+        kept = redis_sync.xlen("chat:stream:general")
+    assert 10 <= kept < 300
+
+
+def test_redis_down_answers_503(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(make_settings("redis://127.0.0.1:1/0"))) as c:
+        r = c.post(URL, json={"text": "x"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"
+        assert c.get("/api/health").status_code == 503
+        assert c.get(URL).status_code == 503

@@ -1,0 +1,76 @@
+"""The WebSocket route over a real socket: events, sending with ack, resume, errors."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import LiveServer
+
+
+def ws_url(server: LiveServer, room: str = "general", query: str = "") -> str:
+    return server.url.replace("http://", "ws://") + f"/api/rooms/{room}/ws" + query
+
+
+async def recv(ws: websockets.ClientConnection) -> dict[str, object]:
+    frame: dict[str, object] = json.loads(await ws.recv(decode=True))
+    return frame
+
+
+async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: LiveServer) -> None:
+    async with websockets.connect(ws_url(live_server)) as a, websockets.connect(ws_url(live_server)) as b:
+        assert (await recv(a))["type"] == "ready"
+        assert (await recv(b))["type"] == "ready"
+        await a.send(json.dumps({"type": "message", "text": "hi", "client_id": "k1", "user": "ada"}))
+        frames = [await recv(a), await recv(a)]
+        ack = next(f for f in frames if f["type"] == "ack")
+        message = next(f for f in frames if f["type"] == "message")
+        assert ack["client_id"] == "k1" and ack["id"] == message["id"]
+        assert message["text"] == "hi" and message["user"] == "ada"
+        assert await recv(b) == message
+        # A retry with the same client_id is acknowledged with the first message and not delivered again.
+        await a.send(json.dumps({"type": "message", "text": "hi", "client_id": "k1"}))
+        again = await recv(a)
+        assert again["type"] == "ack" and again["id"] == message["id"]
+    history = httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"]
+    assert [m["id"] for m in history] == [message["id"]]
+
+
+async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveServer) -> None:
+    sent = [httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}).json() for i in range(3)]
+    async with websockets.connect(ws_url(live_server, query=f"?last_event_id={sent[0]['id']}")) as ws:
+        replayed = [await recv(ws), await recv(ws)]
+        assert [f["id"] for f in replayed] == [sent[1]["id"], sent[2]["id"]]
+        assert all(f["type"] == "message" for f in replayed)
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("not json", "invalid_json"),
+        (json.dumps({"type": "dance"}), "invalid_frame"),
+        (json.dumps({"type": "message", "text": ""}), "empty_message"),
+        (json.dumps({"type": "message", "text": "x" * 5000}), "message_too_long"),
+    ],
+)
+async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(live_server: LiveServer, payload: str, code: str) -> None:
+    async with websockets.connect(ws_url(live_server)) as ws:
+        await recv(ws)
+        await ws.send(payload)
+        error = await recv(ws)
+        assert error["type"] == "error" and error["code"] == code and error["message"]
+        await ws.send(json.dumps({"type": "message", "text": "still here"}))
+        assert {(await recv(ws))["type"], (await recv(ws))["type"]} == {"ack", "message"}
+    assert len(httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"]) == 1
+
+
+async def test_bad_room_or_cursor_closes_with_policy_code(live_server: LiveServer) -> None:
+    for url in (ws_url(live_server, room="Bad!"), ws_url(live_server, query="?last_event_id=zz")):
+        async with websockets.connect(url) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+        assert "invalid" in closed.value.rcvd.reason or "stream id" in closed.value.rcvd.reason
