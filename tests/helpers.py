@@ -94,3 +94,9 @@ async def read_frames(url: str, count: int, headers: dict[str, str] | None = Non
                     if len(frames) >= count:
                         return frames[:count]
     return frames
+
+
+async def cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -108,6 +108,11 @@ class Subscription:
         self.sent[event.room] = key
         return True
 
+    @property
+    def blocked(self) -> bool:
+        """Whether the writer is waiting for the client's socket to drain."""
+        return self._sending
+
     def writing(self, active: bool) -> None:
         """Marks the current task as blocked on the client's socket, so a slow client can be cut."""
         self._sending = active

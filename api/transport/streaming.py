@@ -81,13 +81,15 @@ class EventStream(Response):
             except Closed as closed:
                 logger.debug("stream closed: %s", closed.reason)
             except asyncio.CancelledError:
-                if sub.reason != "slow":
-                    raise
+                # Either the hub cut a client that stopped reading, or the server is shutting
+                # down. Both are ends of this stream, not errors; the client resumes by id.
                 current = asyncio.current_task()
                 if current is not None:
                     current.uncancel()
-                logger.info("dropped a client too slow to read its stream; it resumes by id")
-                return
+                if sub.reason == "slow" or sub.blocked:
+                    logger.info("dropped a client too slow to read its stream; it resumes by id")
+                    return
+                sub.close("shutdown")
             except RedisError as exc:
                 logger.warning("stream ended: Redis failed during replay (%s)", exc)
             finally:

@@ -1,0 +1,139 @@
+"""Trust under trouble: the server going away, sends refused, streams ending, the leader tab closing."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from playwright.sync_api import Route, expect
+
+from tests.browser.conftest import WAITING, Chat, expect_live, message, send, sent_texts
+
+MESSAGES = "**/api/rooms/*/messages"
+
+
+def history_texts(base_url: str, room: str = "general") -> list[str]:
+    r = httpx.get(f"{base_url}/api/rooms/{room}/messages", params={"limit": 200}, timeout=5)
+    r.raise_for_status()
+    return [m["text"] for m in r.json()["messages"]]
+
+
+def test_server_restart_shows_state_and_sends_queued_message_once(chat: Chat, live_server: Any) -> None:
+    person = chat.person("ivy")
+    writer, reader = chat.open(person), chat.open(person)
+    send(writer, "before")
+    expect(message(reader, "before")).to_have_count(1)
+
+    live_server.stop()
+    for tab in (writer, reader):
+        expect(tab.locator("#conn")).not_to_have_attribute("data-state", "live")
+        expect(tab.locator("#conn-text")).to_have_text(re.compile(r"Reconnecting…|Offline"))
+
+    send(writer, "typed while down")
+    expect(message(writer, "typed while down", WAITING)).to_have_count(1)
+    expect(writer.locator("#composer-input")).to_have_value("")
+    expect(message(reader, "typed while down", "")).to_have_count(0)
+
+    live_server.start()
+    for tab in (writer, reader):
+        expect_live(tab, timeout=20_000)
+        expect(message(tab, "typed while down")).to_have_count(1, timeout=20_000)
+    expect(writer.locator(f"#messages .msg{WAITING}")).to_have_count(0)
+    assert history_texts(live_server.url) == ["before", "typed while down"]
+    for tab in (writer, reader):
+        assert sent_texts(tab) == ["before", "typed while down"]
+
+
+def test_pending_message_survives_reload(chat: Chat) -> None:
+    page = chat.open(chat.person("jo"))
+    other = chat.open(chat.person("kim"))
+
+    def unreachable(route: Route) -> None:
+        if route.request.method == "POST":
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route(MESSAGES, unreachable)
+    send(page, "kept across a reload")
+    expect(message(page, "kept across a reload", WAITING)).to_have_count(1)
+    expect(page.locator("#messages .msg .note")).to_contain_text("Waiting to send")
+
+    page.reload()
+    expect_live(page)
+    expect(message(page, "kept across a reload", WAITING)).to_have_count(1)
+
+    page.unroute(MESSAGES, unreachable)
+    expect(message(page, "kept across a reload")).to_have_count(1, timeout=20_000)
+    expect(message(other, "kept across a reload")).to_have_count(1)
+    assert history_texts(chat.base_url) == ["kept across a reload"]
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('chat.outbox.'))") == []
+
+
+def test_refused_send_says_why_and_keeps_the_text(chat: Chat) -> None:
+    page = chat.open(chat.person("lou"))
+    box = page.locator("#composer-input")
+
+    def refuse(route: Route) -> None:
+        if route.request.method == "POST":
+            body = {"error": {"code": "nope", "message": "messages about cabbages are not allowed"}}
+            route.fulfill(status=422, json=body)
+        else:
+            route.continue_()
+
+    page.route(MESSAGES, refuse)
+    send(page, "cabbages")
+    expect(page.locator("#composer-error")).to_contain_text("messages about cabbages are not allowed")
+    expect(box).to_have_value("cabbages")
+    expect(page.locator("#messages .msg")).to_have_count(0)
+
+    page.unroute(MESSAGES, refuse)
+    page.locator("#composer-retry").click()
+    expect(message(page, "cabbages")).to_have_count(1)
+    expect(page.locator("#composer-error")).to_be_hidden()
+    expect(box).to_have_value("")
+
+    # Too long is caught before sending; the text stays to be shortened.
+    long_text = "x" * 4001
+    send(page, long_text)
+    expect(page.locator("#composer-error")).to_contain_text("the limit is 4000")
+    expect(box).to_have_value(long_text)
+    assert history_texts(chat.base_url) == ["cabbages"]
+
+
+def test_streams_that_end_resume_without_gaps_or_repeats(
+    chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any]
+) -> None:
+    server = server_factory(sse_max_seconds="1")
+    chat = chat_factory(server.url)
+    person = chat.person("max")
+    tabs = [chat.open(person) for _ in range(3)]
+    texts = [f"tick {i:02}" for i in range(12)]
+    with httpx.Client(base_url=server.url, timeout=5) as http:
+        for text in texts:  # spread over several stream lifetimes
+            http.post("/api/rooms/general/messages", json={"text": text, "user": "clock"}).raise_for_status()
+            time.sleep(0.25)
+    for tab in tabs:
+        expect(tab.locator("#messages .msg.sent")).to_have_count(len(texts))
+        assert sent_texts(tab) == texts
+
+
+def test_closing_the_leader_tab_hands_over_without_loss(chat: Chat) -> None:
+    person = chat.person("ned")
+    tabs = [chat.open(person) for _ in range(3)]
+    send(tabs[2], "one")
+    for tab in tabs:
+        expect(message(tab, "one")).to_have_count(1)
+
+    tabs[0].close()  # the first tab took the lock: it held the stream
+    with httpx.Client(base_url=chat.base_url, timeout=5) as http:
+        for text in ("two", "three"):
+            http.post("/api/rooms/general/messages", json={"text": text, "user": "ola"}).raise_for_status()
+    send(tabs[1], "four")
+    for tab in tabs[1:]:
+        expect(tab.locator("#messages .msg.sent")).to_have_count(4)
+        assert sent_texts(tab) == ["one", "two", "three", "four"]
+        expect_live(tab)
