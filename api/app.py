@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # On Vercel the CDN serves public/; elsewhere the app does, where the folder exists.
     if os.path.isdir(settings.public_dir):
+
         @app.get("/", include_in_schema=False)
         async def root() -> RedirectResponse:
             return RedirectResponse("/chat/")

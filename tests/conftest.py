@@ -74,9 +74,18 @@ class LiveServer:
     def start(self) -> LiveServer:
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "api.index:app",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--timeout-graceful-shutdown", "1", "--log-level", "warning",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.index:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--timeout-graceful-shutdown",
+                "1",
+                "--log-level",
+                "warning",
             ],
             cwd=ROOT,
             env=self.env,

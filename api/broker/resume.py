@@ -16,9 +16,7 @@ def _marker(room: str, kind: str, key: StreamKey, **extra: object) -> Event:
     return Event(room, kind, data, id=id, marker=True)
 
 
-async def resume(
-    store: MessageStore, sub: Subscription, room: str, after: StreamKey | None
-) -> AsyncIterator[Event]:
+async def resume(store: MessageStore, sub: Subscription, room: str, after: StreamKey | None) -> AsyncIterator[Event]:
     """Anchors `sub` in `room` and yields what precedes the live events.
 
     With no `after`, the client starts at the newest message, told by a `ready` event whose id a

@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -21,6 +22,14 @@ def message_json(entry_id: str, fields: dict[str, str]) -> str:
     """The client-facing JSON of a stored entry; mirrors what send.lua builds."""
     ms = entry_id.split("-", 1)[0]
     return '{"id":"' + entry_id + '","ts":' + ms + "," + fields["m"]
+
+
+Entries = list[tuple[str, dict[str, str]]]
+
+
+def _entries(reply: Any) -> Entries:
+    # The client decodes responses, so ids and fields are str (redis-py types them loosely).
+    return cast(Entries, reply or [])
 
 
 @dataclass(frozen=True)
@@ -81,12 +90,12 @@ class MessageStore:
     ) -> Page:
         stream = keys.stream(room)
         if after is not None:
-            entries = await self._redis.xrange(stream, "(" + format_stream_id(after), "+", count=limit + 1)
+            entries = _entries(await self._redis.xrange(stream, "(" + format_stream_id(after), "+", count=limit + 1))
             has_more = len(entries) > limit
             entries = entries[:limit]
         else:
             top = "(" + format_stream_id(before) if before is not None else "+"
-            entries = await self._redis.xrevrange(stream, top, "-", count=limit + 1)
+            entries = _entries(await self._redis.xrevrange(stream, top, "-", count=limit + 1))
             has_more = len(entries) > limit
             entries = entries[:limit][::-1]
         return Page([message_json(i, f) for i, f in entries], has_more)
@@ -96,20 +105,20 @@ class MessageStore:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xrange(stream, "-", "+", count=1)
             pipe.xrevrange(stream, "+", "-", count=1)
-            first, last = await pipe.execute()
+            first, last = (_entries(reply) for reply in await pipe.execute())
         if not first:
             return Bounds(None, None)
         return Bounds(parse_stream_id(first[0][0]), parse_stream_id(last[0][0]))
 
     async def newest(self, room: str) -> StreamKey:
-        last = await self._redis.xrevrange(keys.stream(room), "+", "-", count=1)
+        last = _entries(await self._redis.xrevrange(keys.stream(room), "+", "-", count=1))
         return parse_stream_id(last[0][0]) if last else ZERO
 
     async def replay(self, room: str, after: StreamKey) -> AsyncIterator[tuple[str, str]]:
         """Every kept (id, message JSON) after `after`, oldest first, in pages."""
         cursor = format_stream_id(after)
         while True:
-            entries = await self._redis.xrange(keys.stream(room), "(" + cursor, "+", count=REPLAY_PAGE)
+            entries = _entries(await self._redis.xrange(keys.stream(room), "(" + cursor, "+", count=REPLAY_PAGE))
             for entry_id, fields in entries:
                 yield entry_id, message_json(entry_id, fields)
             if len(entries) < REPLAY_PAGE:

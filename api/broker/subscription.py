@@ -29,7 +29,17 @@ class Subscription:
     """
 
     __slots__ = (
-        "rooms", "queued", "sent", "unanchored", "closed", "reason", "_queue", "_limit", "_waiter", "_writer", "_sending",
+        "_limit",
+        "_queue",
+        "_sending",
+        "_waiter",
+        "_writer",
+        "closed",
+        "queued",
+        "reason",
+        "rooms",
+        "sent",
+        "unanchored",
     )
 
     def __init__(self, rooms: tuple[str, ...], limit: int) -> None:

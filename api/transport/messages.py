@@ -52,9 +52,7 @@ def _parse(content_type: str, body: bytes) -> dict[str, object]:
     if media in TEXT_TYPES or not media:
         # curl -d sends the raw text as a form body; take it as the message itself.
         return {"text": text}
-    raise DomainError(
-        415, "unsupported_media_type", f"send application/json or text/plain, not {media}"
-    )
+    raise DomainError(415, "unsupported_media_type", f"send application/json or text/plain, not {media}")
 
 
 @router.post("/api/rooms/{room}/messages", status_code=201)
@@ -79,7 +77,7 @@ async def send_message(
 def _page_json(room: str, messages: list[str], has_more: bool, reset: bool = False) -> str:
     tail = ',"reset":true' if reset else ""
     return (
-        '{"room":' + json.dumps(room) + ',"messages":[' + ",".join(messages) + ']'
+        '{"room":' + json.dumps(room) + ',"messages":[' + ",".join(messages) + "]"
         ',"has_more":' + ("true" if has_more else "false") + tail + "}"
     )
 
@@ -112,7 +110,7 @@ async def history(
         if not page.messages and not reset and wait > 0:
             try:
                 await asyncio.wait_for(_next_message(sub), wait)
-            except (asyncio.TimeoutError, Closed):
+            except (TimeoutError, Closed):
                 pass
             else:
                 page = await store.page(room, limit, after=after_key)

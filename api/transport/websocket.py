@@ -79,9 +79,7 @@ async def _pump(websocket: WebSocket, sub: Subscription) -> None:
             current.uncancel()
 
 
-async def _read(
-    websocket: WebSocket, sub: Subscription, store: MessageStore, settings: Settings, room: str
-) -> None:
+async def _read(websocket: WebSocket, sub: Subscription, store: MessageStore, settings: Settings, room: str) -> None:
     try:
         while True:
             raw = await websocket.receive_text()

@@ -34,7 +34,7 @@ class Event:
     by which clients skip what they already have. A marker (ready, reset) carries an `id` that
     moves the client's position without being deduplicated."""
 
-    __slots__ = ("room", "kind", "id", "key", "data", "_sse", "_sse_parts", "_ws")
+    __slots__ = ("_sse", "_sse_parts", "_ws", "data", "id", "key", "kind", "room")
 
     def __init__(self, room: str, kind: str, data: str, id: str | None = None, marker: bool = False) -> None:
         self.room = room

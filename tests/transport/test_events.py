@@ -76,7 +76,7 @@ async def test_bad_resume_id_and_room(live_server: LiveServer) -> None:
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_room"
 
 
-async def test_stream_ends_cleanly_after_sse_max_seconds(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_stream_ends_cleanly_after_sse_max_seconds(server_factory) -> None:
     server = server_factory(sse_max_seconds="0.5")
     async with httpx.AsyncClient(timeout=5) as client:
         async with asyncio.timeout(5):
@@ -84,7 +84,7 @@ async def test_stream_ends_cleanly_after_sse_max_seconds(server_factory) -> None
     assert r.status_code == 200 and "event: ready" in r.text
 
 
-async def test_heartbeats_keep_idle_streams_open(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_heartbeats_keep_idle_streams_open(server_factory) -> None:
     server = server_factory(sse_heartbeat_seconds="0.2")
     async with httpx.AsyncClient(timeout=5) as client:
         async with client.stream("GET", server.url + "/api/rooms/general/events") as r:
@@ -98,7 +98,7 @@ async def test_heartbeats_keep_idle_streams_open(server_factory) -> None:  # typ
 
 
 async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveServer) -> None:
-    last = post(live_server, "old")["id"]
+    last = str(post(live_server, "old")["id"])
     async with httpx.AsyncClient(timeout=30) as client:
         poll = asyncio.create_task(
             client.get(f"{live_server.url}/api/rooms/general/messages", params={"after": last, "wait": 20})

@@ -77,7 +77,7 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
 def test_bad_input_is_a_clear_error_and_stores_nothing(
     client: TestClient, kwargs: dict[str, object], status: int, code: str
 ) -> None:
-    r = client.post(URL, **kwargs)  # type: ignore[arg-type]
+    r = client.post(URL, **kwargs)
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["code"] == code and error["message"]
@@ -152,7 +152,7 @@ def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Red
     assert 10 <= kept < 300
 
 
-def test_redis_down_answers_503(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_redis_down_answers_503(tmp_path) -> None:
     with TestClient(create_app(make_settings("redis://127.0.0.1:1/0"))) as c:
         r = c.post(URL, json={"text": "x"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"

@@ -40,7 +40,9 @@ async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: Live
 
 
 async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveServer) -> None:
-    sent = [httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}).json() for i in range(3)]
+    sent = [
+        httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}).json() for i in range(3)
+    ]
     async with websockets.connect(ws_url(live_server, query=f"?last_event_id={sent[0]['id']}")) as ws:
         replayed = [await recv(ws), await recv(ws)]
         assert [f["id"] for f in replayed] == [sent[1]["id"], sent[2]["id"]]
@@ -56,7 +58,9 @@ async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveSer
         (json.dumps({"type": "message", "text": "x" * 5000}), "message_too_long"),
     ],
 )
-async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(live_server: LiveServer, payload: str, code: str) -> None:
+async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(
+    live_server: LiveServer, payload: str, code: str
+) -> None:
     async with websockets.connect(ws_url(live_server)) as ws:
         await recv(ws)
         await ws.send(payload)

@@ -39,5 +39,5 @@ def test_split_frame_round_trips_with_any_id() -> None:
         (lambda: sse.comment("a\nb"), b": a\n: b\n\n"),
     ],
 )
-def test_control_frames(call, expected: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_control_frames(call, expected: bytes) -> None:
     assert call() == expected
