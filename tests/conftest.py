@@ -134,6 +134,16 @@ def server_factory(redis_url: str) -> Iterator[Callable[..., LiveServer]]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def _shared_server(redis_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(redis_url, {})
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def live_server(server_factory: Callable[..., LiveServer]) -> LiveServer:
-    return server_factory()
+def live_server(_shared_server: LiveServer) -> LiveServer:
+    """A server with default settings, shared by the tests (started again if a test stopped it)."""
+    if _shared_server.process is None or _shared_server.process.poll() is not None:
+        _shared_server.start()
+    return _shared_server
