@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,24 +14,61 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from api import errors
+from api.broker import keys
+from api.broker.accounts import Accounts
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.hub import Hub
-from api.broker.store import MessageStore
+from api.broker.presence import Presence
+from api.broker.rooms import Rooms
+from api.broker.signals import Signals
+from api.broker.store import MessageStore, SendLimits
 from api.config import Settings, get_settings
-from api.transport import events, health, messages, websocket
+from api.domain.identity import TokenSigner
+from api.transport import events, health, messages, rooms, session, signals, websocket
 
 logger = logging.getLogger(__name__)
 
 
+class MissingSecret(RuntimeError):
+    pass
+
+
+async def _signing_secret(settings: Settings, redis: Redis) -> str:
+    if settings.chat_secret:
+        return settings.chat_secret
+    # Locally, one generated secret shared through Redis by every process of this deployment.
+    try:
+        await redis.set(keys.SECRET, secrets.token_urlsafe(32), nx=True)
+        secret = str(await redis.get(keys.SECRET))
+    except (RedisError, OSError):
+        logger.warning("CHAT_SECRET is not set and Redis is unreachable: tokens last until this process ends")
+        return secrets.token_urlsafe(32)
+    logger.warning("CHAT_SECRET is not set: using a generated development secret kept in Redis")
+    return secret
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.production and not settings.chat_secret:
+        raise MissingSecret(
+            "CHAT_SECRET is not set. In production (Vercel, AWS Lambda or CHAT_ENV=production) tokens "
+            "must be signed with a configured secret: set CHAT_SECRET to a long random string "
+            "(for example the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         redis = commands_client(settings.redis_url, settings.redis_max_connections)
-        store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds)
+        limits = SendLimits(
+            guest_idle_ms=settings.guest_idle_seconds * 1000,
+            per_window=settings.send_rate_count,
+            window_ms=settings.send_rate_window_seconds * 1000,
+        )
+        store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, limits)
         hub = Hub(
             subscriber_client(settings.redis_url),
             store,
@@ -36,24 +76,42 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
         )
-        await hub.start()
+        presence = Presence(redis, settings.presence_ttl_seconds, settings.guest_idle_seconds)
+        signer = TokenSigner(await _signing_secret(settings, redis), settings.token_ttl_seconds)
+        refresher = asyncio.create_task(presence.run(settings.presence_refresh_seconds), name="presence")
         try:
-            yield {"settings": settings, "redis": redis, "store": store, "hub": hub}
+            yield {
+                "settings": settings,
+                "redis": redis,
+                "store": store,
+                "hub": hub,
+                "presence": presence,
+                "accounts": Accounts(redis, settings.guest_idle_seconds),
+                "rooms": Rooms(redis),
+                "signals": Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms),
+                "signer": signer,
+            }
         finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
             await hub.stop()
             await redis.aclose()
 
     app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
     errors.install(app)
-    for module in (messages, events, websocket, health):
+    for module in (session, rooms, messages, signals, events, websocket, health):
         app.include_router(module.router)
 
-    # On Vercel the CDN serves public/; elsewhere the app does, where the folder exists.
-    if os.path.isdir(settings.public_dir):
+    # On Vercel the CDN serves public/; elsewhere the app does, where the folder exists. Mounted
+    # at /chat only, so that unknown /api paths stay JSON 404s.
+    chat_dir = os.path.join(settings.public_dir, "chat")
+    if os.path.isdir(chat_dir):
 
         @app.get("/", include_in_schema=False)
-        async def root() -> RedirectResponse:
+        @app.get("/chat", include_in_schema=False)
+        async def to_chat() -> RedirectResponse:
             return RedirectResponse("/chat/")
 
-        app.mount("/", StaticFiles(directory=settings.public_dir, html=True), name="public")
+        app.mount("/chat", StaticFiles(directory=chat_dir, html=True), name="chat")
     return app

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ON_VERCEL = bool(os.environ.get("VERCEL"))
+ON_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 class Settings(BaseSettings):
@@ -19,8 +20,9 @@ class Settings(BaseSettings):
         description="Redis to use; the run script starts an embedded one when unset.",
     )
     sse_max_seconds: float = Field(
-        # Vercel's maxDuration in vercel.json is 300 s: end well before the platform does.
-        250.0 if ON_VERCEL else 0.0,
+        # Vercel's maxDuration in vercel.json is 300 s: end well before the platform does. Lambda
+        # behind API Gateway buffers responses and cuts them at 30 s.
+        250.0 if ON_VERCEL else 25.0 if ON_LAMBDA else 0.0,
         ge=0,
         description="Each SSE stream ends cleanly after this many seconds; 0 = never.",
     )
@@ -36,11 +38,26 @@ class Settings(BaseSettings):
     )
     redis_retry_max_seconds: float = Field(5.0, gt=0)
     redis_max_connections: int = Field(20, gt=1, description="Command connections per process.")
-    chat_secret: str = Field("", description="Token signing key.")
+    chat_secret: str = Field("", description="Token signing key; required in production.")
+    chat_env: str = Field("development", description="'production' requires CHAT_SECRET.")
+    token_ttl_seconds: int = Field(7 * 86400, gt=0)
+    guest_idle_seconds: int = Field(3600, gt=0, description="A guest name is released after this idle time.")
+    presence_ttl_seconds: float = Field(45.0, gt=0, description="A vanished client leaves after at most this.")
+    presence_refresh_seconds: float = Field(15.0, gt=0)
+    typing_throttle_ms: int = Field(2000, ge=0)
+    typing_expires_ms: int = Field(5000, gt=0)
+    send_rate_count: int = Field(20, gt=0, description="Messages one person may send per window.")
+    send_rate_window_seconds: int = Field(10, gt=0)
+    stream_rooms_max: int = Field(50, gt=0, description="Rooms one multi-room stream may follow.")
     public_dir: str = Field(
         os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
         description="Static browser app, mounted when the folder exists.",
     )
+
+
+    @property
+    def production(self) -> bool:
+        return self.chat_env == "production" or ON_VERCEL or ON_LAMBDA
 
 
 @lru_cache

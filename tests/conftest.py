@@ -51,14 +51,36 @@ def redis_sync(redis_url: str) -> Iterator[redis.Redis]:
         yield r
 
 
+# Tests send faster than a person may: the rate limit has tests of its own.
+TEST_DEFAULTS = {"send_rate_count": 1_000_000}
+
+
 def make_settings(redis_url: str, **overrides: object) -> Settings:
-    return Settings(redis_url=redis_url, **overrides)  # type: ignore[arg-type]
+    return Settings(**{"redis_url": redis_url, **TEST_DEFAULTS, **overrides})  # type: ignore[arg-type]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client: TestClient | str, name: str, password: str | None = None) -> dict[str, str]:
+    """Authorization headers for `name` (a guest unless a password is given)."""
+    body = {"name": name} if password is None else {"name": name, "password": password}
+    if isinstance(client, str):
+        r = httpx.post(client + "/api/session", json=body)
+    else:
+        r = client.post("/api/session", json=body, headers={"Authorization": ""})
+    assert r.status_code in (200, 201), r.text
+    return bearer(r.json()["token"])
 
 
 @pytest.fixture
 def client(redis_url: str) -> Iterator[TestClient]:
-    """The app in-process with its lifespan run: for request/response routes (not streaming)."""
+    """The app in-process with its lifespan run, signed in as the guest "ada" (its requests carry
+    her token unless they set their own Authorization header): for request/response routes."""
     with TestClient(create_app(make_settings(redis_url))) as c:
+        c.headers.update(sign_in(c, "ada"))
+        c.cookies.clear()
         yield c
 
 
@@ -68,7 +90,8 @@ class LiveServer:
     def __init__(self, redis_url: str, env: dict[str, str], port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1", **env}
+        defaults = {k.upper(): str(v) for k, v in TEST_DEFAULTS.items()}
+        self.env = {**os.environ, **defaults, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1", **env}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LiveServer:

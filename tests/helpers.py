@@ -9,6 +9,18 @@ from dataclasses import dataclass, field
 import httpx
 
 
+_sessions: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def session(base_url: str, name: str) -> dict[str, str]:
+    """Authorization headers for the guest `name` on the server at `base_url`: claimed, or renewed
+    by its holder (the suite flushes Redis between tests, releasing every name)."""
+    r = httpx.post(base_url + "/api/session", json={"name": name}, headers=_sessions.get((base_url, name), {}))
+    assert r.status_code in (200, 201), r.text
+    headers = _sessions[(base_url, name)] = {"Authorization": f"Bearer {r.json()['token']}"}
+    return headers
+
+
 @dataclass
 class Frame:
     event: str = "message"

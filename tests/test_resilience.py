@@ -13,7 +13,7 @@ import websockets
 
 from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
-from tests.helpers import ResumingSSE, cancel
+from tests.helpers import ResumingSSE, cancel, session
 
 
 async def send_steadily(
@@ -22,7 +22,9 @@ async def send_steadily(
     """Posts numbered messages until `stop`; returns the ids answered 201 and a count per status."""
     ok: list[str] = []
     statuses: dict[int, int] = {}
-    async with httpx.AsyncClient(timeout=10) as client:
+    base = url.split("/api/", 1)[0]
+    auth = await asyncio.to_thread(session, base, "sender")
+    async with httpx.AsyncClient(timeout=10, headers=auth) as client:
         n = 0
         while not stop.is_set():
             try:
@@ -101,7 +103,7 @@ async def test_two_instances_share_one_redis(server_factory: Callable[..., LiveS
     tasks = [asyncio.create_task(c.run(done)) for c in (on_a, on_b)]
     await asyncio.wait_for(asyncio.gather(on_a.connected.wait(), on_b.connected.wait()), 10)
     await asyncio.sleep(0.3)
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=session(a.url, "ada")) as client:
         sent = []
         for i, server in enumerate([a, b, a, b]):
             r = await client.post(f"{server.url}/api/rooms/lobby/messages", json={"text": f"via {i}"})
@@ -162,7 +164,7 @@ async def test_slow_client_is_dropped_without_holding_up_others(server_factory: 
 
     # Enough to fill the loopback socket buffers (several MB) and then the client's queue.
     text = "x" * 50000
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=session(server.url, "ada")) as client:
         sent = [
             (await client.post(server.url + "/api/rooms/general/messages", json={"text": text})).json()["id"]
             for _ in range(250)

@@ -38,6 +38,5 @@ def subscriber_client(url: str) -> Redis:
         socket_timeout=None,
         socket_keepalive=True,
         retry=_retry(),
-        single_connection_client=False,
         max_connections=2,
     )

@@ -56,7 +56,9 @@ class Hub:
     def local_rooms(self) -> dict[str, int]:
         return {room: len(subs) for room, subs in self._rooms.items()}
 
-    async def start(self) -> None:
+    def _start(self) -> None:
+        # Started by the first subscriber: a process that only takes sends (a serverless function
+        # answering POSTs) never opens the subscriber connection.
         self._tasks = [
             asyncio.create_task(self._run(), name="hub-reader"),
             asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
@@ -77,6 +79,8 @@ class Hub:
     async def subscribe(self, rooms: tuple[str, ...]) -> AsyncIterator[Subscription]:
         """Registers a client before it reads its position or replays history, so that nothing
         published meanwhile is missed; the caller then anchors each room (see resume.py)."""
+        if not self._tasks:
+            self._start()
         sub = Subscription(rooms, self._queue_size)
         self._all.add(sub)
         for room in sub.rooms:

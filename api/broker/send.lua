@@ -1,16 +1,40 @@
--- Stores and publishes one message atomically, at most once per idempotency key.
--- KEYS: 1 room stream, 2 idempotency key, 3 room index (sorted set of last activity)
--- ARGV: 1 channel, 2 room, 3 message JSON without its leading '{' and without id and ts,
---       4 stream max length (approximate), 5 idempotency TTL seconds, 6 "1" if KEYS[2] is used
+-- Stores and publishes one message atomically, at most once per idempotency key, after checking
+-- that the sender may speak: one round trip, one Redis command per message.
+-- KEYS: 1 room stream, 2 idempotency key, 3 room index (sorted set by last activity),
+--       4 room hash (meta and message count), 5 room members set, 6 sender's guest claim,
+--       7 sender's rate counter
+-- ARGV: 1 channel, 2 room, 3 message JSON after its '{', without id, ts and n,
+--       4 stream max length (approximate), 5 idempotency TTL seconds, 6 "1" if KEYS[2] is used,
+--       7 sender key, 8 guest session id ("" for registered users), 9 guest idle TTL ms,
+--       10 messages allowed per window, 11 window ms
+-- Returns {1, message} sent, {0, message} already sent, {-1, ""} guest name lost,
+--         {-2, ""} not a member of this private room, {-3, ms} rate limited for ms.
 if ARGV[6] == '1' then
   local prior = redis.call('GET', KEYS[2])
   if prior then
     return {0, prior}
   end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'm', ARGV[3])
+if ARGV[8] ~= '' then
+  if redis.call('GET', KEYS[6]) ~= ARGV[8] then
+    return {-1, ''}
+  end
+  redis.call('PEXPIRE', KEYS[6], ARGV[9])
+end
+if redis.call('HGET', KEYS[4], 'private') == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[7]) == 0 then
+  return {-2, ''}
+end
+local used = redis.call('INCR', KEYS[7])
+if used == 1 then
+  redis.call('PEXPIRE', KEYS[7], ARGV[11])
+end
+if used > tonumber(ARGV[10]) then
+  return {-3, tostring(redis.call('PTTL', KEYS[7]))}
+end
+local n = redis.call('HINCRBY', KEYS[4], 'count', 1)
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'n', n, 'm', ARGV[3])
 local ms = string.match(id, '^(%d+)')
-local message = '{"id":"' .. id .. '","ts":' .. ms .. ',' .. ARGV[3]
+local message = '{"id":"' .. id .. '","ts":' .. ms .. ',"n":' .. n .. ',' .. ARGV[3]
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[2], message, 'EX', ARGV[5])
 end

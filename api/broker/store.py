@@ -11,6 +11,8 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from api.broker import keys
+from api.domain.identity import Identity
+from api.errors import DomainError
 from api.wire.events import StreamKey, format_stream_id, parse_stream_id
 
 _SEND_LUA = (Path(__file__).parent / "send.lua").read_text()
@@ -21,7 +23,7 @@ ZERO: StreamKey = (0, 0)
 def message_json(entry_id: str, fields: dict[str, str]) -> str:
     """The client-facing JSON of a stored entry; mirrors what send.lua builds."""
     ms = entry_id.split("-", 1)[0]
-    return '{"id":"' + entry_id + '","ts":' + ms + "," + fields["m"]
+    return '{"id":"' + entry_id + '","ts":' + ms + ',"n":' + fields["n"] + "," + fields["m"]
 
 
 Entries = list[tuple[str, dict[str, str]]]
@@ -36,6 +38,13 @@ def _entries(reply: Any) -> Entries:
 class Sent:
     message: str
     created: bool
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    guest_idle_ms: int
+    per_window: int
+    window_ms: int
 
 
 @dataclass(frozen=True)
@@ -63,23 +72,41 @@ class Bounds:
 
 
 class MessageStore:
-    def __init__(self, redis: Redis, maxlen: int, idempotency_seconds: int) -> None:
+    def __init__(self, redis: Redis, maxlen: int, idempotency_seconds: int, limits: SendLimits) -> None:
         self._redis = redis
         self._maxlen = maxlen
         self._idem_ttl = idempotency_seconds
+        self._limits = limits
         self._send = redis.register_script(_SEND_LUA)
 
-    async def send(self, room: str, user: str, text: str, client_id: str | None) -> Sent:
-        fields: dict[str, str] = {"room": room, "user": user, "text": text}
+    async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> Sent:
+        fields: dict[str, str] = {"room": room, "user": who.name, "text": text}
         if client_id:
             fields["client_id"] = client_id
         rest = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
-        idem_key = keys.idempotency(room, client_id) if client_id else keys.idempotency(room, "-")
-        created, message = await self._send(
-            keys=[keys.stream(room), idem_key, keys.ROOMS],
-            args=[keys.live(room), room, rest, self._maxlen, self._idem_ttl, "1" if client_id else "0"],
+        # Idempotency keys are per sender, so one user's client_id cannot shadow another's.
+        idem_key = keys.idempotency(room, f"{who.key}:{client_id or '-'}")
+        limits = self._limits
+        status, value = await self._send(
+            keys=[
+                keys.stream(room), idem_key, keys.ROOMS, keys.room(room), keys.members(room),
+                keys.guest(who.key), keys.send_rate(who.key),
+            ],
+            args=[
+                keys.live(room), room, rest, self._maxlen, self._idem_ttl, "1" if client_id else "0",
+                who.key, who.sid if who.kind == "guest" else "", limits.guest_idle_ms,
+                limits.per_window, limits.window_ms,
+            ],
         )
-        return Sent(message=message, created=bool(created))
+        status = int(status)
+        if status == -1:
+            raise DomainError(401, "name_released", "your guest name was released after inactivity; sign in again")
+        if status == -2:
+            raise DomainError(403, "not_a_member", f"only members of the private room {room!r} can send to it")
+        if status == -3:
+            retry = max(1, -(-int(value) // 1000))
+            raise DomainError(429, "rate_limited", f"too many messages; try again in {retry} s", retry_after=retry)
+        return Sent(message=value, created=status == 1)
 
     async def page(
         self,

@@ -9,7 +9,6 @@ from api.wire.events import StreamKey, parse_stream_id
 
 ROOM_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-USER_NAME_MAX = 32
 
 
 def check_room(name: str) -> str:
@@ -46,14 +45,6 @@ def check_client_id(value: object) -> str | None:
             "client_id must be 1-128 characters of letters, digits and . _ : -",
         )
     return value
-
-
-def check_user(value: object) -> str:
-    if value is None or value == "":
-        return "anonymous"
-    if not isinstance(value, str) or not value.strip() or len(value) > USER_NAME_MAX:
-        raise DomainError(422, "invalid_user", f"'user' must be 1-{USER_NAME_MAX} characters")
-    return value.strip()
 
 
 def check_cursor(value: str, name: str) -> StreamKey:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from api.broker.store import Page
 from api.broker.subscription import Closed, Subscription
-from api.deps import HubDep, RoomDep, SettingsDep, StoreDep
-from api.domain.messages import check_client_id, check_cursor, check_text, check_user
+from api.deps import HubDep, RoomDep, RoomsDep, SettingsDep, SignalsDep, StoreDep, UserDep, ViewerDep
+from api.domain.messages import check_client_id, check_cursor, check_text
 from api.errors import DomainError
 
 router = APIRouter()
@@ -61,24 +62,25 @@ async def send_message(
     room: RoomDep,
     store: StoreDep,
     settings: SettingsDep,
+    who: UserDep,
     idempotency_key: Annotated[str | None, Header()] = None,
-    user: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     body = await _read_body(request, settings.max_message_chars * 4 + 4096)
     data = _parse(request.headers.get("content-type", ""), body)
     text = check_text(data.get("text"), settings.max_message_chars)
     client_id = check_client_id(data.get("client_id") or idempotency_key)
-    author = check_user(data.get("user", user))
-    sent = await store.send(room, author, text, client_id)
+    # The author is whoever the token names; a "user" field in the body is ignored.
+    sent = await store.send(room, who, text, client_id)
     headers = {} if sent.created else {"Idempotent-Replayed": "true"}
     return Response(sent.message, 201 if sent.created else 200, headers, "application/json")
 
 
-def _page_json(room: str, messages: list[str], has_more: bool, reset: bool = False) -> str:
+def _page_json(room: str, page: Page, reads: list[dict[str, Any]], reset: bool = False) -> str:
+    # The messages are stored as JSON text already: join them rather than decode and encode again.
     tail = ',"reset":true' if reset else ""
     return (
-        '{"room":' + json.dumps(room) + ',"messages":[' + ",".join(messages) + "]"
-        ',"has_more":' + ("true" if has_more else "false") + tail + "}"
+        '{"room":' + json.dumps(room) + ',"messages":[' + ",".join(page.messages) + "]"
+        ',"has_more":' + ("true" if page.has_more else "false") + ',"reads":' + json.dumps(reads) + tail + "}"
     )
 
 
@@ -88,6 +90,9 @@ async def history(
     store: StoreDep,
     hub: HubDep,
     settings: SettingsDep,
+    rooms: RoomsDep,
+    signals: SignalsDep,
+    who: ViewerDep,
     before: str | None = None,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
@@ -97,9 +102,11 @@ async def history(
         raise DomainError(422, "invalid_request", "give either 'before' or 'after', not both")
     limit = min(limit, settings.history_limit_max)
     before_key = check_cursor(before, "before") if before is not None else None
+    await rooms.check_read(room, who)
     if after is None:
         page = await store.page(room, limit, before=before_key)
-        return Response(_page_json(room, page.messages, page.has_more), media_type="application/json")
+        reads = await signals.positions(room)
+        return Response(_page_json(room, page, reads), media_type="application/json")
     after_key = check_cursor(after, "after")
     wait = min(wait, settings.longpoll_max_seconds)
     async with hub.subscribe((room,)) as sub:
@@ -114,7 +121,8 @@ async def history(
                 pass
             else:
                 page = await store.page(room, limit, after=after_key)
-    return Response(_page_json(room, page.messages, page.has_more, reset), media_type="application/json")
+    reads = await signals.positions(room)
+    return Response(_page_json(room, page, reads, reset), media_type="application/json")
 
 
 async def _next_message(sub: Subscription) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from redis.exceptions import RedisError
 from starlette.responses import Response
@@ -45,6 +46,7 @@ class EventStream(Response):
         opener: Opener,
         *,
         encode: Encoder = single_room,
+        presence: AbstractAsyncContextManager[None] | None = None,
         retry_ms: int,
         max_seconds: float,
     ) -> None:
@@ -56,11 +58,12 @@ class EventStream(Response):
         self._rooms = rooms
         self._opener = opener
         self._encode = encode
+        self._presence = presence or nullcontext()
         self._retry_ms = retry_ms
         self._max_seconds = max_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with self._hub.subscribe(self._rooms) as sub:
+        async with self._hub.subscribe(self._rooms) as sub, self._presence:
             # Read the client's position before answering, so that Redis being away is a 503.
             opening = self._opener(sub)
             first = await anext(opening, None)

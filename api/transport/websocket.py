@@ -1,27 +1,28 @@
-"""WebSocket: the same events as JSON frames, and sending over the same socket."""
+"""WebSocket: the same events as JSON frames; send messages, typing and read receipts over it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from redis.exceptions import RedisError
 
-from api.broker.hub import Hub
 from api.broker.resume import resume
-from api.broker.store import MessageStore
 from api.broker.subscription import Closed, Subscription
-from api.config import Settings
-from api.domain.messages import check_client_id, check_cursor, check_room, check_text, check_user
+from api.deps import COOKIE, token_identity
+from api.domain.identity import Identity, TokenSigner
+from api.domain.messages import check_client_id, check_cursor, check_room, check_text
 from api.errors import DomainError, RedisUnavailable
-from api.wire.events import Event
+from api.wire.events import Event, format_stream_id
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-# Close codes: 1008 policy (bad input), 1011 server error, 1013 try again later.
+# Close codes: 1008 policy (bad input, no access), 1001 going away, 1013 try again later.
 CLOSE_FOR = {"slow": 1013, "expired": 1001, "shutdown": 1001}
 
 
@@ -29,31 +30,44 @@ def _frame(kind: str, **fields: object) -> Event:
     return Event("", kind, json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
 
 
+def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
+    # A browser sends the cookie even from another site's page: only trust it from our own origin.
+    origin = websocket.headers.get("origin")
+    same_origin = origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
+    if not same_origin and COOKIE in websocket.cookies and "authorization" not in websocket.headers:
+        raise DomainError(403, "cross_origin", "cross-origin sockets must authenticate with a header")
+    return token_identity(websocket, signer, allow_cookie=same_origin)
+
+
 @router.websocket("/api/rooms/{room}/ws")
 async def room_socket(websocket: WebSocket, room: str) -> None:
-    settings: Settings = websocket.state.settings
-    hub: Hub = websocket.state.hub
-    store: MessageStore = websocket.state.store
+    state = websocket.state
     try:
         check_room(room)
         raw = websocket.query_params.get("last_event_id")
         after = check_cursor(raw, "last_event_id") if raw else None
+        who = _identity(websocket, state.signer)
+        await state.rooms.check_read(room, who)
     except DomainError as exc:
         # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
         await websocket.accept()
-        await websocket.close(code=1008, reason=exc.message[:120])
+        await websocket.close(code=1008, reason=f"{exc.code}: {exc.message}"[:120])
+        return
+    except RedisError:
+        await websocket.accept()
+        await websocket.close(code=1013, reason="the message store is unreachable; reconnect shortly")
         return
     await websocket.accept()
-    async with hub.subscribe((room,)) as sub:
+    async with state.hub.subscribe((room,)) as sub, state.presence.present((room,), who):
         try:
-            async for event in resume(store, sub, room, after):
+            async for event in resume(state.store, sub, room, after):
                 if sub.fresh(event):
                     await websocket.send_text(event.ws())
         except RedisError:
             await websocket.close(code=1013, reason="the message store is unreachable; reconnect shortly")
             return
         async with asyncio.TaskGroup() as group:
-            reader = group.create_task(_read(websocket, sub, store, settings, room))
+            reader = group.create_task(_read(websocket, sub, state, room, who))
             await _pump(websocket, sub)
             reader.cancel()
         code = CLOSE_FOR.get(sub.reason)
@@ -79,28 +93,41 @@ async def _pump(websocket: WebSocket, sub: Subscription) -> None:
             current.uncancel()
 
 
-async def _read(websocket: WebSocket, sub: Subscription, store: MessageStore, settings: Settings, room: str) -> None:
+async def _read(websocket: WebSocket, sub: Subscription, state: Any, room: str, who: Identity | None) -> None:
     try:
         while True:
             raw = await websocket.receive_text()
-            sub.push(await _handle(raw, store, settings, room))
+            reply = await _handle(raw, state, room, who)
+            if reply is not None:
+                sub.push(reply)
     except WebSocketDisconnect:
         sub.close("disconnected")
 
 
-async def _handle(raw: str, store: MessageStore, settings: Settings, room: str) -> Event:
+async def _handle(raw: str, state: Any, room: str, who: Identity | None) -> Event | None:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         return _frame("error", code="invalid_json", message=f"frame is not valid JSON: {exc}")
-    if not isinstance(data, dict) or data.get("type") != "message":
-        return _frame("error", code="invalid_frame", message='send {"type": "message", "text": ...}')
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind not in ("message", "typing", "read"):
+        return _frame("error", code="invalid_frame", message='send {"type": "message" | "typing" | "read", ...}')
     client_id = data.get("client_id")
     try:
-        text = check_text(data.get("text"), settings.max_message_chars)
+        if who is None:
+            raise DomainError(401, "sign_in_required", "sign in (POST /api/session) before sending")
+        if kind == "typing":
+            await state.signals.typing(room, who)
+            return None
+        if kind == "read":
+            message_id = str(data.get("id", ""))
+            if format_stream_id(check_cursor(message_id, "id")) != message_id:
+                raise DomainError(422, "invalid_cursor", "id: give the message's full id")
+            await state.signals.read(room, who, message_id)
+            return None
+        text = check_text(data.get("text"), state.settings.max_message_chars)
         cid = check_client_id(client_id)
-        user = check_user(data.get("user"))
-        sent = await store.send(room, user, text, cid)
+        sent = await state.store.send(room, who, text, cid)
     except DomainError as exc:
         return _frame("error", code=exc.code, message=exc.message, client_id=client_id)
     except RedisError:

@@ -29,6 +29,21 @@ def format_stream_id(key: StreamKey) -> str:
     return f"{key[0]}-{key[1]}"
 
 
+def format_positions(positions: dict[str, StreamKey]) -> str:
+    """One id for a stream of several rooms: every room's position, as "room:ms-seq,room:ms-seq"."""
+    return ",".join(f"{room}:{key[0]}-{key[1]}" for room, key in positions.items())
+
+
+def parse_positions(value: str) -> dict[str, StreamKey]:
+    positions: dict[str, StreamKey] = {}
+    for part in value.split(","):
+        room, sep, id = part.strip().rpartition(":")
+        if not sep or not room:
+            raise ValueError(f"{part!r} is not a room position (expected room:id)")
+        positions[room] = parse_stream_id(id)
+    return positions
+
+
 class Event:
     """One event for one room. Stored events (messages) have an `id` and the `key` it parses to,
     by which clients skip what they already have. A marker (ready, reset) carries an `id` that

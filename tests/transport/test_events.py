@@ -8,11 +8,12 @@ import httpx
 import redis
 
 from tests.conftest import LiveServer
+from tests.helpers import session
 from tests.helpers import read_frames
 
 
-def post(server: LiveServer, text: str, room: str = "general") -> dict[str, object]:
-    r = httpx.post(f"{server.url}/api/rooms/{room}/messages", json={"text": text})
+def post(server: LiveServer, text: str, room: str = "general", name: str = "ada") -> dict[str, object]:
+    r = httpx.post(f"{server.url}/api/rooms/{room}/messages", json={"text": text}, headers=session(server.url, name))
     assert r.status_code == 201, r.text
     result: dict[str, object] = r.json()
     return result

@@ -7,26 +7,55 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import make_settings, sign_in
 
 URL = "/api/rooms/general/messages"
 
 
 def test_send_json_returns_the_stored_message(client: TestClient) -> None:
-    r = client.post(URL, json={"text": "hello", "user": "ada"})
+    r = client.post(URL, json={"text": "hello"})
     assert r.status_code == 201
     body = r.json()
     assert body["text"] == "hello" and body["user"] == "ada" and body["room"] == "general"
-    assert body["id"].split("-")[0] == str(body["ts"])
+    assert body["id"].split("-")[0] == str(body["ts"]) and body["n"] == 1
     assert client.get(URL).json()["messages"] == [body]
+
+
+def test_the_author_is_the_token_never_the_body(client: TestClient) -> None:
+    r = client.post(URL, json={"text": "hi", "user": "bob", "name": "bob"})
+    assert r.status_code == 201 and r.json()["user"] == "ada"
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({"Authorization": ""}, "sign_in_required"),
+        ({"Authorization": "Bearer nonsense"}, "invalid_token"),
+        ({"Authorization": "Basic YWRhOng="}, "invalid_token"),
+    ],
+)
+def test_sending_needs_a_valid_token(client: TestClient, headers: dict[str, str], code: str) -> None:
+    r = client.post(URL, json={"text": "x"}, headers=headers)
+    assert r.status_code == 401 and r.json()["error"]["code"] == code
+    assert client.get(URL).json()["messages"] == []
+
+
+def test_rate_limit_says_when_to_retry(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, send_rate_count=3))) as c:
+        auth = sign_in(c, "speedy")
+        statuses = [c.post(URL, json={"text": str(i)}, headers=auth).status_code for i in range(5)]
+        r = c.post(URL, json={"text": "more"}, headers=auth)
+        assert statuses == [201, 201, 201, 429, 429]
+        assert r.json()["error"]["code"] == "rate_limited" and 1 <= int(r.headers["retry-after"]) <= 10
+        assert c.post(URL, json={"text": "other person"}, headers=sign_in(c, "calm")).status_code == 201
+        assert len(c.get(URL).json()["messages"]) == 4
 
 
 def test_send_plain_text_like_curl_d(client: TestClient) -> None:
     r = client.post(URL, content=b"hi there & more", headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 201 and r.json()["text"] == "hi there & more"
-    r = client.post(URL + "?user=bob", content="plain", headers={"content-type": "text/plain; charset=utf-8"})
-    assert r.status_code == 201 and r.json()["user"] == "bob" and r.json()["text"] == "plain"
-    assert r.json()["user"] == "bob"
+    r = client.post(URL, content="plain", headers={"content-type": "text/plain; charset=utf-8"})
+    assert r.status_code == 201 and r.json()["text"] == "plain"
 
 
 def test_html_form_field(client: TestClient) -> None:
@@ -67,7 +96,6 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
         ({"json": ["text"]}, 422, "invalid_request"),
         ({"json": {"text": "x" * 4001}}, 413, "message_too_long"),
         ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),
-        ({"json": {"text": "x", "user": "u" * 33}}, 422, "invalid_user"),
         ({"content": b'{"text": "x"', "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
         ({"content": b"\xff\xfe", "headers": {"content-type": "text/plain"}}, 400, "invalid_encoding"),
         ({"content": b"<x/>", "headers": {"content-type": "application/xml"}}, 415, "unsupported_media_type"),
@@ -146,15 +174,16 @@ def test_history_is_capped(client: TestClient) -> None:
 
 def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Redis) -> None:
     with TestClient(create_app(make_settings(redis_url, stream_maxlen=10))) as c:
+        auth = sign_in(c, "ada")
         for i in range(300):
-            assert c.post(URL, json={"text": str(i)}).status_code == 201
+            assert c.post(URL, json={"text": str(i)}, headers=auth).status_code == 201
         kept = redis_sync.xlen("chat:stream:general")
     assert 10 <= kept < 300
 
 
 def test_redis_down_answers_503(tmp_path) -> None:
     with TestClient(create_app(make_settings("redis://127.0.0.1:1/0"))) as c:
-        r = c.post(URL, json={"text": "x"})
+        r = c.post("/api/session", json={"name": "ada"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"
         assert c.get("/api/health").status_code == 503
         assert c.get(URL).status_code == 503

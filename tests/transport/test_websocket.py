@@ -9,22 +9,30 @@ import pytest
 import websockets
 
 from tests.conftest import LiveServer
+from tests.helpers import session
 
 
 def ws_url(server: LiveServer, room: str = "general", query: str = "") -> str:
     return server.url.replace("http://", "ws://") + f"/api/rooms/{room}/ws" + query
 
 
-async def recv(ws: websockets.ClientConnection) -> dict[str, object]:
-    frame: dict[str, object] = json.loads(await ws.recv(decode=True))
-    return frame
+async def recv(ws: websockets.ClientConnection, skip: tuple[str, ...] = ("presence",)) -> dict[str, object]:
+    """The next frame that is not of a skipped type (presence frames come and go with sockets)."""
+    while True:
+        frame: dict[str, object] = json.loads(await ws.recv(decode=True))
+        if frame["type"] not in skip:
+            return frame
 
 
 async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: LiveServer) -> None:
-    async with websockets.connect(ws_url(live_server)) as a, websockets.connect(ws_url(live_server)) as b:
+    auth = session(live_server.url, "ada")
+    async with (
+        websockets.connect(ws_url(live_server), additional_headers=auth) as a,
+        websockets.connect(ws_url(live_server)) as b,
+    ):
         assert (await recv(a))["type"] == "ready"
         assert (await recv(b))["type"] == "ready"
-        await a.send(json.dumps({"type": "message", "text": "hi", "client_id": "k1", "user": "ada"}))
+        await a.send(json.dumps({"type": "message", "text": "hi", "client_id": "k1", "user": "mallory"}))
         frames = [await recv(a), await recv(a)]
         ack = next(f for f in frames if f["type"] == "ack")
         message = next(f for f in frames if f["type"] == "message")
@@ -41,7 +49,12 @@ async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: Live
 
 async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveServer) -> None:
     sent = [
-        httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}).json() for i in range(3)
+        httpx.post(
+            live_server.url + "/api/rooms/general/messages",
+            json={"text": f"m{i}"},
+            headers=session(live_server.url, "ada"),
+        ).json()
+        for i in range(3)
     ]
     async with websockets.connect(ws_url(live_server, query=f"?last_event_id={sent[0]['id']}")) as ws:
         replayed = [await recv(ws), await recv(ws)]
@@ -61,7 +74,7 @@ async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveSer
 async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(
     live_server: LiveServer, payload: str, code: str
 ) -> None:
-    async with websockets.connect(ws_url(live_server)) as ws:
+    async with websockets.connect(ws_url(live_server), additional_headers=session(live_server.url, "ada")) as ws:
         await recv(ws)
         await ws.send(payload)
         error = await recv(ws)
@@ -69,6 +82,15 @@ async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(
         await ws.send(json.dumps({"type": "message", "text": "still here"}))
         assert {(await recv(ws))["type"], (await recv(ws))["type"]} == {"ack", "message"}
     assert len(httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"]) == 1
+
+
+async def test_sending_without_signing_in_is_refused(live_server: LiveServer) -> None:
+    async with websockets.connect(ws_url(live_server)) as ws:
+        await recv(ws)
+        await ws.send(json.dumps({"type": "message", "text": "who am I"}))
+        error = await recv(ws)
+        assert error["type"] == "error" and error["code"] == "sign_in_required"
+    assert httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"] == []
 
 
 async def test_bad_room_or_cursor_closes_with_policy_code(live_server: LiveServer) -> None:

@@ -1,0 +1,180 @@
+"""Who is online: every process records its own connected people, for all of them at once.
+
+Each room has a sorted set of `name|instance` scored by when the entry expires. A process adds
+its entry when someone's first connection in a room opens, removes it when the last one closes,
+and refreshes all its entries together on a timer, so an idle client costs no Redis command. A
+process that dies stops refreshing: its entries expire within `ttl` and the next sweep by any
+process tells the room that those people left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from api.broker import keys
+from api.domain.identity import Identity
+
+logger = logging.getLogger(__name__)
+
+_COMMON = """
+local function live_elsewhere(zset, name, except, now)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', zset, now, '+inf')) do
+    if m ~= except and string.sub(m, 1, #name + 1) == name .. '|' then return true end
+  end
+  return false
+end
+local function announce(zset, name, action)
+  local room = string.sub(zset, #ARGV[1] + 1)
+  local event = cjson.encode({room = room, user = name, action = action})
+  redis.call('PUBLISH', ARGV[2] .. room, 'presence\\n\\n' .. event)
+end
+"""
+# ARGV: 1 presence key prefix, 2 live channel prefix, 3 now ms, 4 expiry ms, 5 member, 6 name
+_JOIN = _COMMON + """
+local zset = KEYS[1]
+local before = redis.call('ZSCORE', zset, ARGV[5])
+local was_here = live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) or (before and tonumber(before) > tonumber(ARGV[3]))
+redis.call('ZADD', zset, ARGV[4], ARGV[5])
+redis.call('PEXPIREAT', zset, ARGV[4])
+if not was_here then announce(zset, ARGV[6], 'join') end
+"""
+_LEAVE = _COMMON + """
+local zset = KEYS[1]
+if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
+  announce(zset, ARGV[6], 'leave')
+end
+"""
+# KEYS: presence sets (one per entry), then guest claims. ARGV: 1-4 as above, 5 number of
+# presence entries, then per entry its member and name, then per guest claim its session id and
+# idle TTL ms.
+_REFRESH = _COMMON + """
+local n = tonumber(ARGV[5])
+local swept = {}
+for i = 1, n do
+  local zset, member = KEYS[i], ARGV[4 + 2 * i]
+  redis.call('ZADD', zset, ARGV[4], member)
+  redis.call('PEXPIREAT', zset, ARGV[4])
+  if not swept[zset] then
+    swept[zset] = true
+    local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
+    redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
+    local told = {}
+    for _, m in ipairs(expired) do
+      local name = string.match(m, '^(.*)|')
+      if name and not told[name] and not live_elsewhere(zset, name, '', ARGV[3]) then
+        told[name] = true
+        announce(zset, name, 'leave')
+      end
+    end
+  end
+end
+local g = 6 + 2 * n
+for i = n + 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[g] then redis.call('PEXPIRE', KEYS[i], ARGV[g + 1]) end
+  g = g + 2
+end
+"""
+
+
+def _names(members: Any) -> set[str]:
+    return {str(m).rsplit("|", 1)[0] for m in members}
+
+
+class Presence:
+    def __init__(self, redis: Redis, ttl_seconds: float, guest_idle_seconds: int) -> None:
+        self._redis = redis
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._guest_idle_ms = guest_idle_seconds * 1000
+        self._instance = uuid.uuid4().hex[:12]
+        self._local: dict[tuple[str, str], tuple[Identity, int]] = {}
+        self._join = redis.register_script(_JOIN)
+        self._leave = redis.register_script(_LEAVE)
+        self._refresh = redis.register_script(_REFRESH)
+        self._prefix = keys.presence("")
+
+    def _member(self, who: Identity) -> str:
+        return f"{who.name}|{self._instance}"
+
+    def _args(self, who: Identity) -> list[str | int]:
+        now = int(time.time() * 1000)
+        return [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, self._member(who), who.name]
+
+    @asynccontextmanager
+    async def present(self, rooms: tuple[str, ...], who: Identity | None) -> AsyncIterator[None]:
+        """Marks `who` online in `rooms` for as long as the block runs."""
+        if who is None:
+            yield
+            return
+        joined = []
+        for room in rooms:
+            slot = (room, who.key)
+            _, count = self._local.get(slot, (who, 0))
+            self._local[slot] = (who, count + 1)
+            if count == 0:
+                joined.append(room)
+        for room in joined:
+            await self._call(self._join, room, who)
+        try:
+            yield
+        finally:
+            for room in rooms:
+                slot = (room, who.key)
+                _, count = self._local[slot]
+                if count > 1:
+                    self._local[slot] = (who, count - 1)
+                    continue
+                del self._local[slot]
+                # Shielded: a cancelled stream must still say goodbye (else expiry does, later).
+                await asyncio.shield(self._call(self._leave, room, who))
+
+    async def _call(self, script: object, room: str, who: Identity) -> None:
+        try:
+            await script(keys=[keys.presence(room)], args=self._args(who))  # type: ignore[operator]
+        except RedisError as exc:
+            logger.warning("presence update failed (%s); the next refresh repairs it", exc)
+
+    async def online(self, room: str) -> list[str]:
+        now = int(time.time() * 1000)
+        members = await self._redis.zrangebyscore(keys.presence(room), now, "+inf")
+        return sorted(_names(members), key=str.lower)
+
+    async def online_counts(self, rooms: list[str]) -> dict[str, int]:
+        now = int(time.time() * 1000)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for room in rooms:
+                pipe.zrangebyscore(keys.presence(room), now, "+inf")
+            replies = await pipe.execute()
+        return {room: len(_names(members)) for room, members in zip(rooms, replies, strict=True)}
+
+    async def refresh(self) -> None:
+        """One script call for every local entry: extend them, sweep the expired, keep guests' names."""
+        entries = list(self._local.items())
+        guests = {who.key: who for (_, _), (who, _) in entries if who.kind == "guest"}
+        if not entries:
+            return
+        now = int(time.time() * 1000)
+        args: list[str | int] = [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, len(entries)]
+        for _, (who, _) in entries:
+            args += [self._member(who), who.name]
+        for who in guests.values():
+            args += [who.sid, self._guest_idle_ms]
+        await self._refresh(
+            keys=[keys.presence(room) for (room, _), _ in entries] + [keys.guest(k) for k in guests], args=args
+        )
+
+    async def run(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.refresh()
+            except RedisError as exc:
+                logger.warning("presence refresh failed: %s", exc)

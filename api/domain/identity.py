@@ -1,0 +1,77 @@
+"""Who is speaking: valid names, and the signed tokens that prove a name."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from api.errors import DomainError
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+RESERVED = frozenset(
+    {
+        "admin", "administrator", "anonymous", "chat", "everyone", "guest", "here", "mod",
+        "moderator", "null", "owner", "root", "server", "staff", "support", "system", "undefined",
+    }
+)
+ALGORITHM = "HS256"
+Kind = Literal["guest", "user"]
+
+
+def check_name(name: object) -> str:
+    if not isinstance(name, str) or not NAME.match(name):
+        raise DomainError(
+            422, "invalid_name", "name must be 1-32 characters of letters, digits, '-', '_' and '.'"
+        )
+    if name.lower() in RESERVED:
+        raise DomainError(422, "reserved_name", f"{name!r} is reserved; choose another name")
+    return name
+
+
+def name_key(name: str) -> str:
+    """Names compare without case: 'Ada' and 'ada' are one person."""
+    return name.lower()
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    kind: Kind
+    sid: str = ""
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+
+class TokenSigner:
+    def __init__(self, secret: str, ttl_seconds: int) -> None:
+        if not secret:
+            raise ValueError("a token signing secret is required")
+        self._secret = secret
+        self._ttl = ttl_seconds
+
+    def issue(self, who: Identity) -> tuple[str, int]:
+        """A signed token for `who` and its expiry (epoch seconds)."""
+        now = int(time.time())
+        exp = now + self._ttl
+        claims = {"sub": who.name, "kind": who.kind, "sid": who.sid, "iat": now, "exp": exp, "typ": "access"}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
+
+    def verify(self, token: str) -> Identity:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+            )
+        except jwt.ExpiredSignatureError:
+            raise DomainError(401, "token_expired", "the token has expired; sign in again") from None
+        except jwt.InvalidTokenError:
+            raise DomainError(401, "invalid_token", "the token is not valid; sign in again") from None
+        kind, name = claims.get("kind"), claims.get("sub")
+        if claims.get("typ") != "access" or kind not in ("guest", "user") or not isinstance(name, str):
+            raise DomainError(401, "invalid_token", "the token is not valid; sign in again")
+        return Identity(name=name, kind=kind, sid=str(claims.get("sid", "")))
