@@ -54,7 +54,6 @@ class Settings(BaseSettings):
         description="Static browser app, mounted when the folder exists.",
     )
 
-
     @property
     def production(self) -> bool:
         return self.chat_env == "production" or ON_VERCEL or ON_LAMBDA

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import httpx
 
-
 _sessions: dict[tuple[str, str], dict[str, str]] = {}
 
 

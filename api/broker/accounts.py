@@ -85,7 +85,9 @@ class Accounts:
         failures = int(await self._redis.get(failures_key) or 0)
         if failures >= MAX_FAILED_LOGINS:
             raise DomainError(
-                429, "too_many_attempts", "too many wrong passwords for this name; wait a few minutes",
+                429,
+                "too_many_attempts",
+                "too many wrong passwords for this name; wait a few minutes",
                 retry_after=FAILED_LOGIN_WINDOW,
             )
         if not await asyncio.to_thread(self._verify, stored[1] or "", password):

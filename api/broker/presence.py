@@ -39,7 +39,9 @@ local function announce(zset, name, action)
 end
 """
 # ARGV: 1 presence key prefix, 2 live channel prefix, 3 now ms, 4 expiry ms, 5 member, 6 name
-_JOIN = _COMMON + """
+_JOIN = (
+    _COMMON
+    + """
 local zset = KEYS[1]
 local before = redis.call('ZSCORE', zset, ARGV[5])
 local was_here = live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) or (before and tonumber(before) > tonumber(ARGV[3]))
@@ -47,16 +49,22 @@ redis.call('ZADD', zset, ARGV[4], ARGV[5])
 redis.call('PEXPIREAT', zset, ARGV[4])
 if not was_here then announce(zset, ARGV[6], 'join') end
 """
-_LEAVE = _COMMON + """
+)
+_LEAVE = (
+    _COMMON
+    + """
 local zset = KEYS[1]
 if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
   announce(zset, ARGV[6], 'leave')
 end
 """
+)
 # KEYS: presence sets (one per entry), then guest claims. ARGV: 1-4 as above, 5 number of
 # presence entries, then per entry its member and name, then per guest claim its session id and
 # idle TTL ms.
-_REFRESH = _COMMON + """
+_REFRESH = (
+    _COMMON
+    + """
 local n = tonumber(ARGV[5])
 local swept = {}
 for i = 1, n do
@@ -83,6 +91,7 @@ for i = n + 1, #KEYS do
   g = g + 2
 end
 """
+)
 
 
 def _names(members: Any) -> set[str]:

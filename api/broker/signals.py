@@ -45,9 +45,7 @@ class Signals:
     async def typing(self, room: str, who: Identity) -> bool:
         """Tells the room `who` is typing, at most once per throttle period; False if throttled."""
         event = json.dumps({"room": room, "user": who.name, "expires_in_ms": self._expires_ms})
-        sent = await self._typing(
-            keys=[keys.typing(room, who.key)], args=[keys.live(room), self._throttle_ms, event]
-        )
+        sent = await self._typing(keys=[keys.typing(room, who.key)], args=[keys.live(room), self._throttle_ms, event])
         return bool(sent)
 
     async def read(self, room: str, who: Identity, message_id: str) -> dict[str, Any]:

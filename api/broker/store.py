@@ -89,13 +89,26 @@ class MessageStore:
         limits = self._limits
         status, value = await self._send(
             keys=[
-                keys.stream(room), idem_key, keys.ROOMS, keys.room(room), keys.members(room),
-                keys.guest(who.key), keys.send_rate(who.key),
+                keys.stream(room),
+                idem_key,
+                keys.ROOMS,
+                keys.room(room),
+                keys.members(room),
+                keys.guest(who.key),
+                keys.send_rate(who.key),
             ],
             args=[
-                keys.live(room), room, rest, self._maxlen, self._idem_ttl, "1" if client_id else "0",
-                who.key, who.sid if who.kind == "guest" else "", limits.guest_idle_ms,
-                limits.per_window, limits.window_ms,
+                keys.live(room),
+                room,
+                rest,
+                self._maxlen,
+                self._idem_ttl,
+                "1" if client_id else "0",
+                who.key,
+                who.sid if who.kind == "guest" else "",
+                limits.guest_idle_ms,
+                limits.per_window,
+                limits.window_ms,
             ],
         )
         status = int(status)

@@ -14,8 +14,23 @@ from api.errors import DomainError
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 RESERVED = frozenset(
     {
-        "admin", "administrator", "anonymous", "chat", "everyone", "guest", "here", "mod",
-        "moderator", "null", "owner", "root", "server", "staff", "support", "system", "undefined",
+        "admin",
+        "administrator",
+        "anonymous",
+        "chat",
+        "everyone",
+        "guest",
+        "here",
+        "mod",
+        "moderator",
+        "null",
+        "owner",
+        "root",
+        "server",
+        "staff",
+        "support",
+        "system",
+        "undefined",
     }
 )
 ALGORITHM = "HS256"
@@ -24,9 +39,7 @@ Kind = Literal["guest", "user"]
 
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME.match(name):
-        raise DomainError(
-            422, "invalid_name", "name must be 1-32 characters of letters, digits, '-', '_' and '.'"
-        )
+        raise DomainError(422, "invalid_name", "name must be 1-32 characters of letters, digits, '-', '_' and '.'")
     if name.lower() in RESERVED:
         raise DomainError(422, "reserved_name", f"{name!r} is reserved; choose another name")
     return name
@@ -64,9 +77,7 @@ class TokenSigner:
 
     def verify(self, token: str) -> Identity:
         try:
-            claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
-            )
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
         except jwt.ExpiredSignatureError:
             raise DomainError(401, "token_expired", "the token has expired; sign in again") from None
         except jwt.InvalidTokenError:

@@ -8,8 +8,7 @@ import httpx
 import redis
 
 from tests.conftest import LiveServer
-from tests.helpers import session
-from tests.helpers import read_frames
+from tests.helpers import read_frames, session
 
 
 def post(server: LiveServer, text: str, room: str = "general", name: str = "ada") -> dict[str, object]:
