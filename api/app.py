@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         presence = Presence(redis, settings.presence_ttl_seconds, settings.guest_idle_seconds)
         signer = TokenSigner(await _signing_secret(settings, redis), settings.token_ttl_seconds)
-        refresher = asyncio.create_task(presence.run(settings.presence_refresh_seconds), name="presence")
+        refresher = asyncio.create_task(
+            presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
+        )
         try:
             yield {
                 "settings": settings,

@@ -69,6 +69,7 @@ def sign_in(client: TestClient | str, name: str, password: str | None = None) ->
     if isinstance(client, str):
         r = httpx.post(client + "/api/session", json=body)
     else:
+        client.cookies.clear()  # else the session cookie would renew the last name signed in
         r = client.post("/api/session", json=body, headers={"Authorization": ""})
     assert r.status_code in (200, 201), r.text
     return bearer(r.json()["token"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -59,18 +60,22 @@ class ResumingSSE:
 
     url: str
     last_id: str | None = None
+    auth: dict[str, str] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
     connections: int = 0
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def messages(self) -> list[dict[str, object]]:
-        return [f.json() for f in self.frames if f.event == "message"]
+        return self.events("message")
+
+    def events(self, kind: str) -> list[dict[str, object]]:
+        return [f.json() for f in self.frames if f.event == kind]
 
     async def run(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30)) as client:
             while not stop.is_set():
-                headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+                headers = {"Last-Event-ID": self.last_id, **self.auth} if self.last_id else dict(self.auth)
                 try:
                     async with client.stream("GET", self.url, headers=headers) as response:
                         if response.status_code != 200:
@@ -111,3 +116,10 @@ async def cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
+    """Waits until `check()` holds: for effects that cross processes and Redis."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)

@@ -53,8 +53,9 @@ class Hub:
     def subscriber_count(self) -> int:
         return len(self._all)
 
-    def local_rooms(self) -> dict[str, int]:
-        return {room: len(subs) for room, subs in self._rooms.items()}
+    def local_rooms(self) -> list[str]:
+        """The rooms some client of this process follows."""
+        return list(self._rooms)
 
     def _start(self) -> None:
         # Started by the first subscriber: a process that only takes sends (a serverless function

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,6 +32,10 @@ local function live_elsewhere(zset, name, except, now)
   end
   return false
 end
+-- The set outlives its newest entry by one more period, so that a sweep still sees what expired.
+local function keep(zset)
+  redis.call('PEXPIREAT', zset, 2 * tonumber(ARGV[4]) - tonumber(ARGV[3]))
+end
 local function announce(zset, name, action)
   local room = string.sub(zset, #ARGV[1] + 1)
   local event = cjson.encode({room = room, user = name, action = action})
@@ -46,7 +50,7 @@ local zset = KEYS[1]
 local before = redis.call('ZSCORE', zset, ARGV[5])
 local was_here = live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) or (before and tonumber(before) > tonumber(ARGV[3]))
 redis.call('ZADD', zset, ARGV[4], ARGV[5])
-redis.call('PEXPIREAT', zset, ARGV[4])
+keep(zset)
 if not was_here then announce(zset, ARGV[6], 'join') end
 """
 )
@@ -59,34 +63,38 @@ if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], 
 end
 """
 )
-# KEYS: presence sets (one per entry), then guest claims. ARGV: 1-4 as above, 5 number of
-# presence entries, then per entry its member and name, then per guest claim its session id and
-# idle TTL ms.
+# KEYS: presence sets of this process's entries (n), more sets to sweep (m), guest claims.
+# ARGV: 1-4 as above, 5 n, 6 m, then each entry's member, then per guest claim its session id
+# and idle TTL ms.
 _REFRESH = (
     _COMMON
     + """
-local n = tonumber(ARGV[5])
-local swept = {}
+local n, m = tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 1, n do
-  local zset, member = KEYS[i], ARGV[4 + 2 * i]
-  redis.call('ZADD', zset, ARGV[4], member)
-  redis.call('PEXPIREAT', zset, ARGV[4])
+  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[6 + i])
+  keep(KEYS[i])
+end
+local swept = {}
+for i = 1, n + m do
+  local zset = KEYS[i]
   if not swept[zset] then
     swept[zset] = true
     local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
-    redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
-    local told = {}
-    for _, m in ipairs(expired) do
-      local name = string.match(m, '^(.*)|')
-      if name and not told[name] and not live_elsewhere(zset, name, '', ARGV[3]) then
-        told[name] = true
-        announce(zset, name, 'leave')
+    if #expired > 0 then
+      redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
+      local told = {}
+      for _, member in ipairs(expired) do
+        local name = string.match(member, '^(.*)|')
+        if name and not told[name] and not live_elsewhere(zset, name, '', ARGV[3]) then
+          told[name] = true
+          announce(zset, name, 'leave')
+        end
       end
     end
   end
 end
-local g = 6 + 2 * n
-for i = n + 1, #KEYS do
+local g = 7 + n
+for i = n + m + 1, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[g] then redis.call('PEXPIRE', KEYS[i], ARGV[g + 1]) end
   g = g + 2
 end
@@ -164,26 +172,31 @@ class Presence:
             replies = await pipe.execute()
         return {room: len(_names(members)) for room, members in zip(rooms, replies, strict=True)}
 
-    async def refresh(self) -> None:
-        """One script call for every local entry: extend them, sweep the expired, keep guests' names."""
+    async def refresh(self, watched: Iterable[str] = ()) -> None:
+        """One script call for every local entry: extend them, keep guests' names, and sweep the
+        expired entries of every room someone here follows, announcing who left."""
         entries = list(self._local.items())
+        rooms = {room for (room, _) in self._local}
+        sweep_only = [room for room in dict.fromkeys(watched) if room not in rooms]
         guests = {who.key: who for (_, _), (who, _) in entries if who.kind == "guest"}
-        if not entries:
+        if not entries and not sweep_only:
             return
         now = int(time.time() * 1000)
-        args: list[str | int] = [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, len(entries)]
-        for _, (who, _) in entries:
-            args += [self._member(who), who.name]
+        args: list[str | int] = [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, len(entries), len(sweep_only)]
+        args += [self._member(who) for _, (who, _) in entries]
         for who in guests.values():
             args += [who.sid, self._guest_idle_ms]
         await self._refresh(
-            keys=[keys.presence(room) for (room, _), _ in entries] + [keys.guest(k) for k in guests], args=args
+            keys=[keys.presence(room) for (room, _), _ in entries]
+            + [keys.presence(room) for room in sweep_only]
+            + [keys.guest(k) for k in guests],
+            args=args,
         )
 
-    async def run(self, every: float) -> None:
+    async def run(self, every: float, watched: Callable[[], Iterable[str]]) -> None:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.refresh()
+                await self.refresh(watched())
             except RedisError as exc:
                 logger.warning("presence refresh failed: %s", exc)

@@ -1,0 +1,152 @@
+"""Names and tokens: unique guest names, registered names with passwords, signed tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import jwt
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from api.app import MissingSecret, create_app
+from api.config import Settings
+from tests.conftest import LiveServer, bearer, make_settings, sign_in
+
+ANON = {"Authorization": ""}
+URL = "/api/rooms/general/messages"
+
+
+def claim(client: TestClient, name: str, password: str | None = None, headers: dict[str, str] = ANON) -> httpx.Response:
+    body = {"name": name} if password is None else {"name": name, "password": password}
+    client.cookies.clear()
+    return client.post("/api/session", json=body, headers=headers)
+
+
+def test_guest_names_are_unique_without_case(client: TestClient) -> None:
+    first = claim(client, "Grace")
+    assert first.status_code == 201 and first.json()["name"] == "Grace" and first.json()["kind"] == "guest"
+    for name in ("Grace", "grace", "GRACE"):
+        r = claim(client, name)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "name_taken"
+    # Its holder may claim it again (a reload, a second tab): same name, fresh token.
+    again = claim(client, "Grace", headers=bearer(first.json()["token"]))
+    assert again.status_code == 200 and again.json()["name"] == "Grace"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("", "invalid_name"),
+        ("a b", "invalid_name"),
+        ("x" * 33, "invalid_name"),
+        ("é", "invalid_name"),
+        ("Admin", "reserved_name"),
+        ("system", "reserved_name"),
+    ],
+)
+def test_bad_names(client: TestClient, name: str, code: str) -> None:
+    r = claim(client, name)
+    assert r.status_code == 422 and r.json()["error"]["code"] == code
+
+
+async def test_twenty_concurrent_claims_one_winner(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        replies = await asyncio.gather(*(client.post("/api/session", json={"name": "popular"}) for _ in range(20)))
+    assert sorted(r.status_code for r in replies) == [201] + [409] * 19
+
+
+async def test_twenty_concurrent_registrations_one_account(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
+        replies = await asyncio.gather(
+            *(client.post("/api/session", json={"name": "keeper", "password": f"secret-{i % 2}!"}) for i in range(20))
+        )
+    statuses = [r.status_code for r in replies]
+    assert statuses.count(201) == 1
+    assert set(statuses) <= {200, 201, 401}
+
+
+def test_register_then_log_in(client: TestClient, redis_sync: redis.Redis) -> None:
+    made = claim(client, "Linus", "correct horse")
+    assert made.status_code == 201 and made.json()["kind"] == "user"
+    stored = redis_sync.hget("chat:user:linus", "password")
+    assert stored is not None and stored.startswith("$argon2") and "correct horse" not in stored
+    back = claim(client, "linus", "correct horse")
+    assert back.status_code == 200 and back.json()["name"] == "Linus"
+    wrong = claim(client, "Linus", "wrong horse")
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "wrong_password"
+    as_guest = claim(client, "LINUS")
+    assert as_guest.status_code == 409 and as_guest.json()["error"]["code"] == "name_registered"
+
+
+def test_a_guest_held_name_cannot_be_registered(client: TestClient) -> None:
+    assert claim(client, "held").status_code == 201
+    r = claim(client, "held", "long enough")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "name_taken"
+
+
+def test_weak_password(client: TestClient) -> None:
+    r = claim(client, "someone", "short")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "weak_password"
+
+
+def test_wrong_passwords_are_rate_limited(client: TestClient) -> None:
+    assert claim(client, "target", "the right one").status_code == 201
+    codes = [claim(client, "target", f"guess {i}").status_code for i in range(12)]
+    assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
+
+
+def test_tampered_expired_and_foreign_tokens(client: TestClient, redis_sync: redis.Redis) -> None:
+    token = claim(client, "mallory").json()["token"]
+    header, payload, signature = token.split(".")
+    tampered_payload = jwt.encode({"sub": "ada", "kind": "guest", "iat": 1, "exp": 9999999999}, "x").split(".")[1]
+    secret = redis_sync.get("chat:secret")
+    assert secret
+    now = int(time.time())
+    cases = {
+        "invalid_token": [
+            f"{header}.{tampered_payload}.{signature}",
+            token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+            jwt.encode({"sub": "ada", "kind": "guest", "typ": "access", "iat": now, "exp": now + 60}, "another secret"),
+            jwt.encode({"sub": "ada", "kind": "admin", "typ": "access", "iat": now, "exp": now + 60}, secret),
+        ],
+        "token_expired": [
+            jwt.encode({"sub": "ada", "kind": "guest", "typ": "access", "iat": now - 99, "exp": now - 9}, secret)
+        ],
+    }
+    for code, tokens in cases.items():
+        for bad in tokens:
+            r = client.post(URL, json={"text": "spoof"}, headers=bearer(bad))
+            assert r.status_code == 401 and r.json()["error"]["code"] == code, bad
+    assert client.get(URL).json()["messages"] == []
+
+
+def test_idle_guest_names_are_released(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, guest_idle_seconds=1))) as c:
+        old = sign_in(c, "sleepy")
+        assert c.post(URL, json={"text": "hi"}, headers=old).status_code == 201
+        time.sleep(1.2)
+        new = sign_in(c, "sleepy")
+        r = c.post(URL, json={"text": "me again"}, headers=old)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "name_released"
+        assert c.post(URL, json={"text": "the new sleepy"}, headers=new).status_code == 201
+
+
+def test_sign_out_releases_a_guest_name(client: TestClient) -> None:
+    token = claim(client, "leaving").json()["token"]
+    assert client.delete("/api/session", headers=bearer(token)).status_code == 204
+    assert claim(client, "leaving").status_code == 201
+
+
+def test_session_cookie_is_httponly_and_strict(client: TestClient) -> None:
+    r = claim(client, "cookie-monster")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/api" in cookie
+
+
+def test_production_refuses_to_start_without_a_secret(redis_url: str) -> None:
+    with pytest.raises(MissingSecret, match="CHAT_SECRET"):
+        create_app(Settings(redis_url=redis_url, chat_env="production"))
+    create_app(Settings(redis_url=redis_url, chat_env="production", chat_secret="s" * 32))
