@@ -22,7 +22,8 @@ URL = "/api/rooms/general/messages"
 def claim(client: TestClient, name: str, password: str | None = None, headers: dict[str, str] = ANON) -> httpx.Response:
     body = {"name": name} if password is None else {"name": name, "password": password}
     client.cookies.clear()
-    return client.post("/api/session", json=body, headers=headers)
+    response: httpx.Response = client.post("/api/session", json=body, headers=headers)
+    return response
 
 
 def test_guest_names_are_unique_without_case(client: TestClient) -> None:

@@ -33,7 +33,7 @@ async def test_presence_across_instances_and_a_vanished_server(server_factory: C
     tasks += [asyncio.create_task(c.run(stop)) for c in (ada, bob)]
     await eventually(lambda: online(a) == ["ada", "bob"] == online(b), what="both online")
     await eventually(lambda: len(watcher.events("presence")) == 2)
-    joins = [e["user"] for e in watcher.events("presence") if e["action"] == "join"]
+    joins = [str(e["user"]) for e in watcher.events("presence") if e["action"] == "join"]
     assert sorted(joins) == ["ada", "bob"]
     rooms = httpx.get(a.url + "/api/rooms").json()["rooms"]
     assert rooms == [] or rooms[0]["online"] == 2
