@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
-from scripts.embedded_redis import RedisServer, free_port
+from scripts.embedded_redis import RedisServer, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,13 +127,7 @@ class LiveServer:
         raise RuntimeError("server did not become healthy")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def kill(self) -> None:
