@@ -61,9 +61,17 @@ def token_identity(conn: HTTPConnection, signer: TokenSigner, allow_cookie: bool
     """The caller's identity from the Authorization header, or (for reads only, where a browser
     cannot set headers: EventSource, WebSocket) from the HttpOnly cookie."""
     token = _bearer(conn)
-    if token is None and allow_cookie:
-        token = conn.cookies.get(COOKIE)
-    return signer.verify(token) if token else None
+    if token is not None:
+        return signer.verify(token)
+    cookie = conn.cookies.get(COOKIE) if allow_cookie else None
+    if not cookie:
+        return None
+    try:
+        return signer.verify(cookie)
+    except DomainError:
+        # A stale cookie (expired, or from before the secret changed) must not lock a reader out
+        # of public rooms: EventSource gives up for good on an error status. Read as anonymous.
+        return None
 
 
 def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:

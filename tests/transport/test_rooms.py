@@ -118,3 +118,13 @@ async def test_cookie_authenticates_streams_but_never_sends(live_server: LiveSer
         )
         assert created.status_code == 201
         assert (await browser.get("/api/rooms/mine/messages")).status_code == 200
+
+
+async def test_a_stale_cookie_reads_as_anonymous_but_a_bad_header_is_refused(live_server: LiveServer) -> None:
+    cookies = {"chat_token": "stale.or.forged"}
+    async with httpx.AsyncClient(base_url=live_server.url, cookies=cookies) as browser:
+        assert (await browser.get("/api/rooms/general/messages")).status_code == 200
+        async with browser.stream("GET", "/api/rooms/general/events") as stream:
+            assert stream.status_code == 200
+        bad = await browser.get("/api/rooms/general/messages", headers={"Authorization": "Bearer stale"})
+        assert bad.status_code == 401
