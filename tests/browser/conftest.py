@@ -6,16 +6,15 @@ fails the test that caused it.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Dialog, Error, Page, sync_playwright
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+from tests.browser.ui import DESKTOP, expect_live
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -25,15 +24,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.fail("no chromium on PATH: apt-get install -y chromium (never `playwright install`)")
     with sync_playwright() as pw:
@@ -56,20 +51,25 @@ class Chat:
         """A browser profile whose display name is `name` (unless the app already stored one)."""
         options.setdefault("viewport", DESKTOP)
         context = self.browser.new_context(**options)  # type: ignore[arg-type]
-        context.add_init_script(
-            f"if (!localStorage.getItem('chat.name')) localStorage.setItem('chat.name', {name!r});"
-        )
+        context.add_init_script(f"if (!localStorage.getItem('chat.name')) localStorage.setItem('chat.name', {name!r});")
         self.contexts.append(context)
         return context
 
     def open(self, context: BrowserContext, room: str | None = "general", *, live: bool = True) -> Page:
         page = context.new_page()
-        page.on("dialog", lambda d: (self.dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", self._on_dialog)
+        page.on("pageerror", self._on_error)
         page.goto(f"{self.base_url}/chat/" + (f"#{room}" if room else ""))
         if live:
             expect_live(page)
         return page
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def _on_error(self, error: Error) -> None:
+        self.errors.append(str(error))
 
     def close(self) -> None:
         for context in self.contexts:
@@ -96,27 +96,3 @@ def chat_factory(browser: Browser) -> Iterator[Callable[[str], Chat]]:
 @pytest.fixture
 def chat(chat_factory: Callable[[str], Chat], live_server: Any) -> Chat:
     return chat_factory(live_server.url)
-
-
-def expect_live(page: Page, timeout: float = 10_000) -> None:
-    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=timeout)
-
-
-def send(page: Page, text: str) -> None:
-    box = page.locator("#composer-input")
-    box.fill(text)
-    box.press("Enter")
-
-
-SENT = ".sent"
-WAITING = ":is(.pending, .sending)"
-
-
-def message(page: Page, text: str, state: str = SENT) -> Locator:
-    """The messages in the list whose whole text is `text`; `state` is a selector suffix."""
-    exact = re.compile("^" + re.escape(text) + "$")
-    return page.locator(f"#messages .msg{state} .text").filter(has_text=exact)
-
-
-def sent_texts(page: Page) -> list[str]:
-    return page.locator("#messages .msg.sent .text").all_text_contents()

@@ -5,20 +5,8 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Request, expect
 
-from tests.browser.conftest import Chat, message, send, sent_texts
-
-
-def post(base_url: str, room: str, text: str, user: str = "seed") -> dict[str, object]:
-    r = httpx.post(f"{base_url}/api/rooms/{room}/messages", json={"text": text, "user": user}, timeout=5)
-    r.raise_for_status()
-    result: dict[str, object] = r.json()
-    return result
-
-
-def history_texts(base_url: str, room: str) -> list[str]:
-    r = httpx.get(f"{base_url}/api/rooms/{room}/messages", params={"limit": 200}, timeout=5)
-    r.raise_for_status()
-    return [m["text"] for m in r.json()["messages"]]
+from tests.browser.conftest import Chat
+from tests.browser.ui import PHONE, history_texts, message, post, send, sent_texts, signed_in
 
 
 def test_two_people_see_each_other_live(chat: Chat) -> None:
@@ -30,12 +18,13 @@ def test_two_people_see_each_other_live(chat: Chat) -> None:
     expect(bob.locator("#messages .msg.theirs .author")).to_have_text(["alice"])
     expect(message(alice, "hello bob")).to_have_count(1)
     expect(alice.locator("#messages .msg.mine")).to_have_count(1)
+    expect(bob.locator("#announcer")).to_contain_text("alice: hello bob")
 
     # Shift+Enter makes a new line, Enter sends; the box is empty afterwards.
     box = bob.locator("#composer-input")
-    box.type("first line")
+    box.press_sequentially("first line")
     box.press("Shift+Enter")
-    box.type("second line")
+    box.press_sequentially("second line")
     box.press("Enter")
     expect(box).to_have_value("")
     reply = alice.locator("#messages .msg.theirs .text")
@@ -91,21 +80,20 @@ def test_reload_shows_history_as_text_and_links_safely(chat: Chat) -> None:
 
 
 def test_scrolling_up_loads_older_history(chat: Chat) -> None:
-    texts = [f"message {i:03}" for i in range(130)]
-    for text in texts:
-        post(chat.base_url, "general", text)
+    texts = [f"message {i:03}" for i in range(120)]
+    with signed_in(chat.base_url, "seed") as http:
+        for text in texts:
+            post(http, text)
     page = chat.open(chat.person("erin"))
-    # The newest page first, at the bottom.
-    expect(message(page, "message 129")).to_be_in_viewport()
-    assert len(sent_texts(page)) < len(texts)
-
+    # The newest page first, at the bottom; each scroll to the top fetches the page before.
+    expect(message(page, "message 119")).to_be_in_viewport()
+    expect(page.locator("#messages .msg.sent")).to_have_count(50)
     scroller = page.locator("#scroller")
-    for _ in range(10):
-        if len(sent_texts(page)) == len(texts):
-            break
-        scroller.evaluate("el => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); }")
-        page.wait_for_timeout(200)
-    expect(page.locator("#messages .msg.sent")).to_have_count(len(texts))
+    for shown, oldest_before in ((100, "message 070"), (120, "message 020")):
+        scroller.evaluate("el => el.scrollTop = 0")
+        expect(page.locator("#messages .msg.sent")).to_have_count(shown)
+        # The reader stays where they were: older messages appear above, out of sight.
+        expect(message(page, oldest_before)).to_be_in_viewport()
     assert sent_texts(page) == texts
     expect(page.locator("#top-note")).to_have_text("This is the start of #general.")
 
@@ -130,8 +118,7 @@ def test_rooms_live_in_the_url_and_are_remembered(chat: Chat) -> None:
     # Switching back by the room list; messages stay in their rooms.
     page.locator("#room-list a", has_text="general").click()
     expect(page).to_have_url(f"{chat.base_url}/chat/#general")
-    expect_live_room = page.locator("#conn")
-    expect(expect_live_room).to_have_attribute("data-state", "live")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
     expect(message(page, "in dev")).to_have_count(0)
     assert history_texts(chat.base_url, "general") == []
 
@@ -141,17 +128,98 @@ def test_rooms_live_in_the_url_and_are_remembered(chat: Chat) -> None:
     expect(page).to_have_url(f"{chat.base_url}/chat/#general")
 
 
-def test_name_is_remembered_and_used(chat: Chat) -> None:
-    person = chat.person("hana")
-    page = chat.open(person)
+def test_name_is_claimed_remembered_and_used(chat: Chat) -> None:
+    page = chat.open(chat.person("hana"))
     name = page.locator("#name-input")
+    error = page.locator("#name-error")
     expect(name).to_have_value("hana")
+
     name.fill("Hana K")
     name.press("Enter")
+    expect(error).to_contain_text("no spaces")
+    expect(name).to_have_attribute("aria-invalid", "true")
+
+    with signed_in(chat.base_url, "taken"):
+        name.fill("taken")
+        name.press("Enter")
+        expect(error).to_contain_text("in use")
+
+    name.fill("Hana_K")
+    name.press("Enter")
     expect(page.locator("#composer-input")).to_be_focused()
+    expect(error).to_be_hidden()
     send(page, "renamed")
     expect(message(page, "renamed")).to_have_count(1)
+    expect(page.locator("#messages .msg.mine")).to_have_count(1)
     r = httpx.get(f"{chat.base_url}/api/rooms/general/messages", timeout=5)
-    assert [m["user"] for m in r.json()["messages"]] == ["Hana K"]
+    assert [m["user"] for m in r.json()["messages"]] == ["Hana_K"]
     page.reload()
-    expect(page.locator("#name-input")).to_have_value("Hana K")
+    expect(page.locator("#name-input")).to_have_value("Hana_K")
+
+
+def test_controls_are_labelled_and_work_from_the_keyboard(chat: Chat) -> None:
+    page = chat.open(chat.person("pat"))
+    for role, name in [
+        ("textbox", "Message"),
+        ("button", "Send"),
+        ("textbox", "Name"),
+        ("textbox", "Join or create a room"),
+        ("button", "Join"),
+        ("region", "Messages in #general"),
+        ("link", "general"),
+    ]:
+        expect(page.get_by_role(role, name=name, exact=True)).to_have_count(1)  # type: ignore[arg-type]
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to message box")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#composer-input")).to_be_focused()
+    page.keyboard.type("typed without a mouse")
+    page.keyboard.press("Enter")
+    expect(message(page, "typed without a mouse")).to_have_count(1)
+    expect(page).to_have_url(f"{chat.base_url}/chat/#general")
+
+
+def test_reader_scrolled_up_gets_a_new_messages_pill(chat: Chat) -> None:
+    with signed_in(chat.base_url, "quinn") as http:
+        for i in range(40):
+            post(http, f"old {i:02}")
+        page = chat.open(chat.person("rosa"))
+        pill = page.locator("#new-pill")
+
+        # At the bottom, new messages scroll into view by themselves.
+        post(http, "while reading")
+        expect(message(page, "while reading")).to_be_in_viewport()
+        expect(pill).to_be_hidden()
+
+        # Scrolled up, the reader stays put and is told instead.
+        page.locator("#scroller").evaluate("el => el.scrollTop = el.scrollHeight / 2")
+        post(http, "while away")
+        expect(pill).to_have_text("1 new message ↓")
+        expect(message(page, "while away")).not_to_be_in_viewport()
+        pill.click()
+        expect(message(page, "while away")).to_be_in_viewport()
+        expect(pill).to_be_hidden()
+
+
+def test_rooms_drawer_on_a_phone(chat: Chat) -> None:
+    page = chat.open(chat.person("sol", viewport=PHONE))
+    toggle = page.get_by_role("button", name="Rooms")
+    join = page.get_by_role("textbox", name="Join or create a room")
+    expect(join).to_be_hidden()
+
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("link", name="general")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(join).to_be_hidden()
+    expect(toggle).to_be_focused()
+
+    page.keyboard.press("Enter")
+    join.fill("phones")
+    join.press("Enter")
+    expect(page).to_have_url(f"{chat.base_url}/chat/#phones")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(join).to_be_hidden()
+    send(page, "from a phone")
+    expect(message(page, "from a phone")).to_have_count(1)

@@ -7,21 +7,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 from playwright.sync_api import Route, expect
 
-from tests.browser.conftest import WAITING, Chat, expect_live, message, send, sent_texts
+from tests.browser.conftest import Chat
+from tests.browser.ui import WAITING, expect_live, history_texts, message, post, send, sent_texts, signed_in
 
 MESSAGES = "**/api/rooms/*/messages"
 
 
-def history_texts(base_url: str, room: str = "general") -> list[str]:
-    r = httpx.get(f"{base_url}/api/rooms/{room}/messages", params={"limit": 200}, timeout=5)
-    r.raise_for_status()
-    return [m["text"] for m in r.json()["messages"]]
-
-
-def test_server_restart_shows_state_and_sends_queued_message_once(chat: Chat, live_server: Any) -> None:
+def test_server_restart_shows_state_and_sends_queued_message_once(
+    chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any]
+) -> None:
+    # A fixed signing secret, as deployed: the generated development one lives in Redis, which
+    # the suite flushes between tests, so a restart would otherwise invalidate every token.
+    live_server = server_factory(chat_secret="browser-tests-restart-secret")
+    chat = chat_factory(live_server.url)
     person = chat.person("ivy")
     writer, reader = chat.open(person), chat.open(person)
     send(writer, "before")
@@ -111,11 +111,11 @@ def test_streams_that_end_resume_without_gaps_or_repeats(
     chat = chat_factory(server.url)
     person = chat.person("max")
     tabs = [chat.open(person) for _ in range(3)]
-    texts = [f"tick {i:02}" for i in range(12)]
-    with httpx.Client(base_url=server.url, timeout=5) as http:
+    texts = [f"tick {i:02}" for i in range(8)]
+    with signed_in(server.url, "clock") as http:
         for text in texts:  # spread over several stream lifetimes
-            http.post("/api/rooms/general/messages", json={"text": text, "user": "clock"}).raise_for_status()
-            time.sleep(0.25)
+            post(http, text)
+            time.sleep(0.3)
     for tab in tabs:
         expect(tab.locator("#messages .msg.sent")).to_have_count(len(texts))
         assert sent_texts(tab) == texts
@@ -129,11 +129,41 @@ def test_closing_the_leader_tab_hands_over_without_loss(chat: Chat) -> None:
         expect(message(tab, "one")).to_have_count(1)
 
     tabs[0].close()  # the first tab took the lock: it held the stream
-    with httpx.Client(base_url=chat.base_url, timeout=5) as http:
+    with signed_in(chat.base_url, "ola") as http:
         for text in ("two", "three"):
-            http.post("/api/rooms/general/messages", json={"text": text, "user": "ola"}).raise_for_status()
+            post(http, text)
     send(tabs[1], "four")
     for tab in tabs[1:]:
         expect(tab.locator("#messages .msg.sent")).to_have_count(4)
         assert sent_texts(tab) == ["one", "two", "three", "four"]
         expect_live(tab)
+
+
+def test_lost_response_is_retried_without_a_duplicate(chat: Chat) -> None:
+    person = chat.person("pia")
+    # No live stream for this tab, so only the retry can tell it the message arrived.
+    person.route("**/events*", lambda route: route.abort())
+    page = chat.open(person, live=False)
+    other = chat.open(chat.person("ron"))
+    lost: list[int] = []
+
+    def lose_first_response(route: Route) -> None:
+        if route.request.method == "POST" and not lost:
+            response = route.fetch()  # the server stores the message...
+            lost.append(response.status)
+            route.abort("connectionreset")  # ...but the browser never hears back
+        else:
+            route.continue_()
+
+    page.route(MESSAGES, lose_first_response)
+    send(page, "said once")
+    expect(message(other, "said once")).to_have_count(1)
+    expect(message(page, "said once")).to_have_count(1, timeout=20_000)
+    assert lost == [201]
+    assert history_texts(chat.base_url) == ["said once"]
+
+    person.unroute("**/events*")
+    page.reload()
+    expect_live(page)
+    expect(message(page, "said once")).to_have_count(1)
+    assert sent_texts(other) == ["said once"]

@@ -1,0 +1,213 @@
+// The message list: keyed DOM updates (no full re-render, so focus and scroll survive),
+// grouping, day separators, sticky-bottom scrolling, the "new messages" pill, and
+// announcements for screen readers.
+import { appendRichText, dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+
+const GROUP_MS = 5 * 60_000;
+const NEAR_BOTTOM_PX = 64;
+const NEAR_TOP_PX = 400;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function rowsFor(items) {
+  const rows = [];
+  let prev = null;
+  for (const item of items) {
+    const day = dayKey(item.ts);
+    if (!prev || dayKey(prev.ts) !== day) {
+      rows.push({ key: `day:${day}`, kind: "day", ts: item.ts });
+      prev = null;
+    }
+    const grouped =
+      prev !== null && prev.user === item.user && item.ts - prev.ts < GROUP_MS && prev.status !== "failed";
+    rows.push({ key: `msg:${item.key}`, kind: "msg", item, grouped });
+    prev = item;
+  }
+  return rows;
+}
+
+function signature(row) {
+  if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
+  const { item } = row;
+  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped]);
+}
+
+export function createView({ scroller, list, topNote, pill, announcer }, actions) {
+  let lastKey = null;
+  let unseen = 0;
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+    setUnseen(0);
+  }
+
+  function setUnseen(n) {
+    unseen = n;
+    pill.hidden = n === 0;
+    pill.textContent = n === 1 ? "1 new message ↓" : `${n} new messages ↓`;
+  }
+
+  function fillDay(li, row) {
+    li.className = "day";
+    li.setAttribute("role", "separator");
+    li.replaceChildren(el("span", "", dayLabel(row.ts)));
+  }
+
+  function fillMessage(li, row) {
+    const { item, grouped } = row;
+    li.className = ["msg", item.mine ? "mine" : "theirs", grouped ? "grouped" : "first", item.status]
+      .filter(Boolean)
+      .join(" ");
+    const parts = [];
+    if (!item.mine && !grouped) {
+      const avatar = el("span", "avatar", [...item.user][0]?.toUpperCase() || "?");
+      avatar.setAttribute("aria-hidden", "true");
+      avatar.style.setProperty("--hue", hueOf(item.user));
+      parts.push(avatar);
+    }
+    const content = el("div", "content");
+    if (!item.mine && !grouped) content.append(el("div", "author", item.user));
+    const bubble = el("div", "bubble");
+    if (item.mine || grouped) bubble.append(el("span", "sr-only", item.mine ? "You: " : `${item.user}: `));
+    const text = el("span", "text");
+    appendRichText(text, item.text);
+    const time = el("time", "time", formatTime(item.ts));
+    time.dateTime = new Date(item.ts).toISOString();
+    time.title = formatFull(item.ts);
+    bubble.append(text, " ", time);
+    content.append(bubble);
+    const note = statusNote(item);
+    if (note) content.append(note);
+    parts.push(content);
+    li.replaceChildren(...parts);
+  }
+
+  function statusNote(item) {
+    if (item.status === "sending") return el("div", "note", item.error ? "Retrying…" : "Sending…");
+    if (item.status === "pending") {
+      return el("div", "note", item.error ? `Waiting to send: ${item.error}` : "Waiting to send…");
+    }
+    if (item.status !== "failed") return null;
+    const note = el("div", "note error");
+    note.append(el("span", "", `Not sent: ${item.error}`));
+    for (const [label, action] of [
+      ["Retry", actions.onRetry],
+      ["Edit", actions.onEdit],
+      ["Delete", actions.onDiscard],
+    ]) {
+      const b = el("button", "link-btn", label);
+      b.type = "button";
+      b.addEventListener("click", () => action(item.clientId));
+      note.append(" ", b);
+    }
+    return note;
+  }
+
+  // The first message visible at the top, so prepending history can keep it in place.
+  // (Not a day separator: the same day's separator moves up above older messages.)
+  function topAnchor() {
+    const top = scroller.getBoundingClientRect().top;
+    for (const li of list.querySelectorAll(":scope > .msg")) {
+      const r = li.getBoundingClientRect();
+      if (r.bottom > top) return { li, offset: r.top - top };
+    }
+    return null;
+  }
+
+  scroller.addEventListener(
+    "scroll",
+    () => {
+      if (nearBottom()) setUnseen(0);
+      if (scroller.scrollTop < NEAR_TOP_PX) actions.onNearTop();
+    },
+    { passive: true },
+  );
+  pill.addEventListener("click", () => {
+    scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+    setUnseen(0);
+  });
+
+  return {
+    // items: [{key, clientId?, user, text, ts, mine, status: "sent"|"sending"|"pending"|"failed", error}]
+    render(items, { toBottom = false } = {}) {
+      const wasAtBottom = nearBottom();
+      const anchor = wasAtBottom ? null : topAnchor();
+      const rows = rowsFor(items);
+      const existing = new Map();
+      for (const li of list.children) existing.set(li.dataset.key, li);
+      const keep = new Set(rows.map((r) => r.key));
+      for (const [key, li] of existing) if (!keep.has(key)) li.remove();
+      let cursor = list.firstElementChild;
+      for (const row of rows) {
+        let li = existing.get(row.key);
+        const sig = signature(row);
+        if (!li) {
+          li = document.createElement("li");
+          li.dataset.key = row.key;
+        }
+        if (li.dataset.sig !== sig) {
+          const hadFocus = li.contains(document.activeElement);
+          if (row.kind === "day") fillDay(li, row);
+          else fillMessage(li, row);
+          li.dataset.sig = sig;
+          if (hadFocus) {
+            // The focused button (Retry) was replaced: keep keyboard users on this message.
+            li.tabIndex = -1;
+            li.focus({ preventScroll: true });
+          }
+        }
+        if (li === cursor) cursor = cursor.nextElementSibling;
+        else list.insertBefore(li, cursor);
+      }
+
+      let fresh = 0;
+      if (lastKey !== null) {
+        for (let i = items.length - 1; i >= 0 && items[i].key !== lastKey; i--) {
+          if (!items[i].mine) fresh += 1;
+        }
+        if (!items.some((it) => it.key === lastKey)) fresh = 0; // list was replaced, not appended to
+      }
+      lastKey = items.length ? items[items.length - 1].key : null;
+
+      if (toBottom || wasAtBottom) {
+        scrollToBottom();
+      } else {
+        if (anchor && anchor.li.isConnected) {
+          const top = scroller.getBoundingClientRect().top;
+          scroller.scrollTop += anchor.li.getBoundingClientRect().top - top - anchor.offset;
+        }
+        if (fresh) setUnseen(unseen + fresh);
+      }
+      // History shorter than the screen can't be scrolled up: fetch more straight away.
+      if (scroller.scrollHeight <= scroller.clientHeight + NEAR_TOP_PX) actions.onNearTop();
+    },
+
+    reset() {
+      list.replaceChildren();
+      lastKey = null;
+      setUnseen(0);
+    },
+
+    setTopNote(text) {
+      topNote.textContent = text;
+      topNote.hidden = !text;
+    },
+
+    announce(text) {
+      const p = el("p", "", text);
+      announcer.append(p);
+      while (announcer.childElementCount > 3) announcer.firstElementChild.remove();
+    },
+
+    scrollToBottom,
+  };
+}

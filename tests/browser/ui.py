@@ -1,0 +1,56 @@
+"""What the tests do and look for in the chat page, and what they ask the server directly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Locator, Page, ViewportSize, expect
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+SENT = ".sent"
+WAITING = ":is(.pending, .sending)"
+
+expect.set_options(timeout=10_000)
+
+
+def expect_live(page: Page, timeout: float = 10_000) -> None:
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=timeout)
+
+
+def send(page: Page, text: str) -> None:
+    box = page.locator("#composer-input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def message(page: Page, text: str, state: str = SENT) -> Locator:
+    """The messages in the list whose whole text is `text`; `state` is a selector suffix."""
+    exact = re.compile("^" + re.escape(text) + "$")
+    return page.locator(f"#messages .msg{state} .text").filter(has_text=exact)
+
+
+def sent_texts(page: Page) -> list[str]:
+    return page.locator("#messages .msg.sent .text").all_text_contents()
+
+
+def history_texts(base_url: str, room: str = "general") -> list[str]:
+    """The room's messages as the server holds them (every copy, so duplicates would show)."""
+    r = httpx.get(f"{base_url}/api/rooms/{room}/messages", params={"limit": 200}, timeout=5)
+    r.raise_for_status()
+    return [m["text"] for m in r.json()["messages"]]
+
+
+def signed_in(base_url: str, name: str) -> httpx.Client:
+    """An HTTP client speaking as the guest `name` (for messages from people not in a browser)."""
+    r = httpx.post(f"{base_url}/api/session", json={"name": name}, timeout=5)
+    r.raise_for_status()
+    headers = {"Authorization": f"Bearer {r.json()['token']}"}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=5)
+
+
+def post(http: httpx.Client, text: str, room: str = "general") -> None:
+    http.post(f"/api/rooms/{room}/messages", json={"text": text}).raise_for_status()
