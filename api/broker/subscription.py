@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 from api.wire import sse
 from api.wire.events import Event, StreamKey
@@ -20,18 +21,26 @@ class Closed(Exception):
         self.reason = reason
 
 
+Sink = Callable[[Event], Awaitable[None] | None]
+
+
 class Subscription:
     """Live events for some rooms, and how far each room has been queued and sent.
 
     `queued[room]` is the newest stored id put in the queue; `sent[room]` the newest written to
     the client. Both start at the client's resume point. The hub skips what is already queued,
     and the transport skips what it already sent (replay and live events overlap once).
+
+    Once the transport attaches a sink, an event that finds the client idle is written by the
+    hub at once; only what arrives while a write is unfinished waits in the bounded queue.
     """
 
     __slots__ = (
+        "_blocked",
         "_limit",
         "_queue",
         "_sending",
+        "_sink",
         "_waiter",
         "_writer",
         "closed",
@@ -54,6 +63,8 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[object] | None = None
         self._sending = False
+        self._sink: Sink | None = None
+        self._blocked: Awaitable[None] | None = None
 
     def push(self, event: Event) -> None:
         if self.closed:
@@ -64,10 +75,20 @@ class Subscription:
             if key <= self.queued[room]:
                 return
             self.queued[room] = key
-        if len(self._queue) >= self._limit:
+        sink = self._sink
+        if sink is not None and not self._queue and self._blocked is None and not self._sending:
+            try:
+                self._blocked = sink(event)
+            except Exception:
+                self.close("error")
+                return
+            if self._blocked is None:
+                return
+        elif len(self._queue) >= self._limit:
             self.close("slow")
             return
-        self._queue.append(event)
+        else:
+            self._queue.append(event)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -84,6 +105,7 @@ class Subscription:
             return
         self.closed = True
         self.reason = reason
+        self._sink = None
         self._queue.clear()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -92,11 +114,19 @@ class Subscription:
             # The writer is stuck behind a client that stopped reading: only cancelling frees it.
             self._writer.cancel()
 
+    def attach(self, sink: Sink) -> None:
+        """Lets the hub write events straight to the client while it keeps up."""
+        self._sink = sink
+
     async def get(self) -> list[Event]:
-        """Waits for and takes every queued event; raises Closed once the subscription ends."""
+        """Waits for and takes every queued event, after finishing a write the hub started;
+        raises Closed once the subscription ends."""
         while not self._queue:
             if self.closed:
                 raise Closed(self.reason)
+            if self._blocked is not None:
+                await self._finish_blocked()
+                continue
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -104,9 +134,20 @@ class Subscription:
                 self._waiter = None
         if self.closed:
             raise Closed(self.reason)
+        if self._blocked is not None:
+            await self._finish_blocked()
         batch = list(self._queue)
         self._queue.clear()
         return batch
+
+    async def _finish_blocked(self) -> None:
+        blocked, self._blocked = self._blocked, None
+        if blocked is not None:
+            self.writing(True)
+            try:
+                await blocked
+            finally:
+                self.writing(False)
 
     def fresh(self, event: Event) -> bool:
         """Whether the client has not been sent this event yet; marks it sent."""

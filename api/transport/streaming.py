@@ -1,21 +1,24 @@
 """A lean ASGI response for Server-Sent Events fed by a hub subscription.
 
-Every live event arrives already encoded; each wake-up writes everything queued in one send, with
-no task, timer or allocation per event beyond the joined bytes. One small task per client waits
-for the disconnect; a timer ends the stream after its maximum duration.
+Every live event arrives already encoded. While the client keeps up, the hub writes each event
+to it directly (see broker/eager.py): no task switch, timer or queue per delivery. Whatever
+arrives while a write waits for the socket is queued and written by the client's own task in
+one send. One small task per client waits for the disconnect; a timer ends the stream after its
+maximum duration.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, nullcontext
 
 from redis.exceptions import RedisError
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from api.broker import eager
 from api.broker.hub import Hub
 from api.broker.subscription import Closed, Subscription
 from api.wire import sse
@@ -83,6 +86,10 @@ class EventStream(Response):
                 await self._pump(sub, send)
             except Closed as closed:
                 logger.debug("stream closed: %s", closed.reason)
+                if closed.reason == "slow":
+                    # Its socket is full: the closing chunk could not be written either.
+                    logger.info("dropped a client too slow to read its stream; it resumes by id")
+                    return
             except asyncio.CancelledError:
                 # Either the hub cut a client that stopped reading, or the server is shutting
                 # down. Both are ends of this stream, not errors; the client resumes by id.
@@ -126,6 +133,13 @@ class EventStream(Response):
     async def _pump(self, sub: Subscription, send: Send) -> None:
         encode = self._encode
         fresh = sub.fresh
+
+        def sink(event: Event) -> Awaitable[None] | None:
+            if not fresh(event):
+                return None
+            return eager.start(send({"type": "http.response.body", "body": encode(sub, event), "more_body": True}))
+
+        sub.attach(sink)
         while True:
             batch = await sub.get()
             await self._write(sub, send, [encode(sub, event) for event in batch if fresh(event)])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from redis.exceptions import RedisError
 
+from api.broker import eager
 from api.broker.resume import resume
 from api.broker.subscription import Closed, Subscription
 from api.deps import COOKIE, token_identity
@@ -76,6 +78,12 @@ async def room_socket(websocket: WebSocket, room: str) -> None:
 
 
 async def _pump(websocket: WebSocket, sub: Subscription) -> None:
+    def sink(event: Event) -> Awaitable[None] | None:
+        if event.kind == "heartbeat" or not sub.fresh(event):
+            return None
+        return eager.start(websocket.send_text(event.ws()))
+
+    sub.attach(sink)
     try:
         while True:
             for event in await sub.get():
@@ -86,7 +94,7 @@ async def _pump(websocket: WebSocket, sub: Subscription) -> None:
     except Closed:
         return
     except asyncio.CancelledError:
-        if sub.reason != "slow":
+        if sub.reason != "slow" and not sub.blocked:
             raise
         current = asyncio.current_task()
         if current is not None:
