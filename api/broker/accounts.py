@@ -25,10 +25,13 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 return 'ok'
 """
 
-# KEYS: 1 user hash, 2 guest claim. ARGV: 1 display name, 2 password hash, 3 created ms.
+# KEYS: 1 user hash, 2 guest claim. ARGV: 1 display name, 2 password hash, 3 created ms,
+# 4 the caller's guest session id ("" if none): a guest may register the name it holds.
 _REGISTER = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-if redis.call('EXISTS', KEYS[2]) == 1 then return 'taken' end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[4] then return 'taken' end
+redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'name', ARGV[1], 'password', ARGV[2], 'created', ARGV[3])
 return 'ok'
 """
@@ -70,16 +73,18 @@ class Accounts:
     async def release(self, guest: Identity) -> None:
         await self._release(keys=[keys.guest(guest.key)], args=[guest.sid])
 
-    async def sign_in(self, name: str, password: str) -> tuple[Identity, bool]:
-        """Logs in to a registered name, or registers it; returns the identity and whether it is new."""
+    async def sign_in(self, name: str, password: str, holder: Identity | None = None) -> tuple[Identity, bool]:
+        """Logs in to a registered name, or registers it (also the guest name `holder` holds);
+        returns the identity and whether it is new."""
         key = name_key(name)
+        holder_sid = holder.sid if holder and holder.kind == "guest" and holder.key == key else ""
         stored = cast(list[str | None], await self._redis.hmget(keys.user(key), ["name", "password"]))
         if stored[1] is None:
             if len(password) < MIN_PASSWORD:
                 raise DomainError(422, "weak_password", f"a password needs at least {MIN_PASSWORD} characters")
             digest = await asyncio.to_thread(self._hasher.hash, password)
             result = await self._register(
-                keys=[keys.user(key), keys.guest(key)], args=[name, digest, int(time.time() * 1000)]
+                keys=[keys.user(key), keys.guest(key)], args=[name, digest, int(time.time() * 1000), holder_sid]
             )
             if result == "taken":
                 raise DomainError(409, "name_taken", f"{name!r} is in use by a guest right now; choose another name")

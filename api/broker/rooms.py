@@ -23,6 +23,8 @@ for i = 6, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
 return 1
 """
 LIST_MAX = 200
+# The room every client opens first: nobody may lock the others out of it.
+ALWAYS_PUBLIC = frozenset({"general"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Rooms:
     async def create(
         self, room: str, creator: Identity, topic: str, private: bool, members: list[str]
     ) -> dict[str, Any]:
+        if private and room in ALWAYS_PUBLIC:
+            raise DomainError(409, "room_exists", f"room {room!r} is everyone's and cannot be private")
         created = int(time.time() * 1000)
         member_keys = [creator.key, *(name_key(m) for m in members)] if private else []
         ok = await self._create(

@@ -2,11 +2,11 @@
 -- that the sender may speak: one round trip, one Redis command per message.
 -- KEYS: 1 room stream, 2 idempotency key, 3 room index (sorted set by last activity),
 --       4 room hash (meta and message count), 5 room members set, 6 sender's guest claim,
---       7 sender's rate counter
+--       7 sender's rate counter, 8 room read positions
 -- ARGV: 1 channel, 2 room, 3 message JSON after its '{', without id, ts and n,
 --       4 stream max length (approximate), 5 idempotency TTL seconds, 6 "1" if KEYS[2] is used,
 --       7 sender key, 8 guest session id ("" for registered users), 9 guest idle TTL ms,
---       10 messages allowed per window, 11 window ms
+--       10 messages allowed per window, 11 window ms, 12 sender name
 -- Returns {1, message} sent, {0, message} already sent, {-1, ""} guest name lost,
 --         {-2, ""} not a member of this private room, {-3, ms} rate limited for ms.
 if ARGV[6] == '1' then
@@ -39,5 +39,7 @@ if ARGV[6] == '1' then
   redis.call('SET', KEYS[2], message, 'EX', ARGV[5])
 end
 redis.call('ZADD', KEYS[3], ms, ARGV[2])
+-- The sender has read what they wrote (quietly: no read event for it).
+redis.call('HSET', KEYS[8], ARGV[7], cjson.encode({user = ARGV[12], id = id, n = n, room = ARGV[2]}))
 redis.call('PUBLISH', ARGV[1], 'message\n' .. id .. '\n' .. message)
 return {1, message}

@@ -96,6 +96,7 @@ class MessageStore:
                 keys.members(room),
                 keys.guest(who.key),
                 keys.send_rate(who.key),
+                keys.reads(room),
             ],
             args=[
                 keys.live(room),
@@ -109,6 +110,7 @@ class MessageStore:
                 limits.guest_idle_ms,
                 limits.per_window,
                 limits.window_ms,
+                who.name,
             ],
         )
         status = int(status)

@@ -14,7 +14,7 @@ from api.domain.messages import check_cursor, check_room
 from api.errors import DomainError
 from api.transport.streaming import EventStream
 from api.wire import sse
-from api.wire.events import Event, StreamKey, format_positions, parse_positions
+from api.wire.events import Event, format_positions, parse_positions
 
 router = APIRouter()
 LastEventIdHeader = Annotated[str | None, Header(alias="last-event-id")]
@@ -38,7 +38,7 @@ async def room_events(
     await rooms.check_read(room, who)
 
     def opener(sub: Subscription) -> AsyncIterator[Event]:
-        return resume(store, sub, room, after)
+        return resume(store, sub, {room: after})
 
     return EventStream(
         hub,
@@ -83,11 +83,8 @@ async def many_rooms_events(
     for room in names:
         await rooms.check_read(room, who)
 
-    async def opener(sub: Subscription) -> AsyncIterator[Event]:
-        for room in names:
-            start: StreamKey | None = positions.get(room)
-            async for event in resume(store, sub, room, start):
-                yield event
+    def opener(sub: Subscription) -> AsyncIterator[Event]:
+        return resume(store, sub, {room: positions.get(room) for room in names})
 
     return EventStream(
         hub,

@@ -45,14 +45,14 @@ async def create_session(
     body: SessionRequest, request: Request, accounts: AccountsDep, signer: SignerDep
 ) -> JSONResponse:
     name = check_name(body.name)
+    try:
+        current = token_identity(request, signer, allow_cookie=True)
+    except DomainError:
+        current = None
     if body.password is None:
-        try:
-            current = token_identity(request, signer, allow_cookie=True)
-        except DomainError:
-            current = None
         who = await accounts.claim_guest(name, current)
         return _session_response(request, signer, who, 201 if not current or current.sid != who.sid else 200)
-    who, created = await accounts.sign_in(name, body.password)
+    who, created = await accounts.sign_in(name, body.password, current)
     return _session_response(request, signer, who, 201 if created else 200)
 
 

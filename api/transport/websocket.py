@@ -62,7 +62,7 @@ async def room_socket(websocket: WebSocket, room: str) -> None:
     await websocket.accept()
     async with state.hub.subscribe((room,)) as sub, state.presence.present((room,), who):
         try:
-            async for event in resume(state.store, sub, room, after):
+            async for event in resume(state.store, sub, {room: after}):
                 if sub.fresh(event):
                     await websocket.send_text(event.ws())
         except RedisError:

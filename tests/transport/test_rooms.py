@@ -22,7 +22,9 @@ def test_create_and_list_rooms(client: TestClient) -> None:
     busy = rooms[0]
     assert busy["message_count"] == 2 and busy["online"] == 0 and busy["private"] is False
     assert busy["last_activity"] >= rooms[1]["last_activity"]
-    assert busy["unread"] == 2
+    assert busy["unread"] == 0, "what you sent yourself is read"
+    others = client.get("/api/rooms", headers=sign_in(client, "grace")).json()["rooms"]
+    assert others[0]["unread"] == 2
     assert client.post("/api/rooms", json={"name": "busy"}).status_code == 409
 
 
@@ -79,6 +81,11 @@ def test_private_room_is_for_members_on_every_http_route(client: TestClient) -> 
     # A member adds eve; now she may read and send.
     assert client.post("/api/rooms/secret/members", json={"name": "Eve"}, headers=bob).status_code == 201
     assert client.post("/api/rooms/secret/messages", json={"text": "thanks"}, headers=eve).status_code == 201
+
+
+def test_general_cannot_be_made_private(client: TestClient) -> None:
+    r = client.post("/api/rooms", json={"name": "general", "private": True})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "room_exists"
 
 
 def test_members_of_public_or_missing_rooms(client: TestClient) -> None:

@@ -82,10 +82,13 @@ def test_register_then_log_in(client: TestClient, redis_sync: redis.Redis) -> No
     assert as_guest.status_code == 409 and as_guest.json()["error"]["code"] == "name_registered"
 
 
-def test_a_guest_held_name_cannot_be_registered(client: TestClient) -> None:
-    assert claim(client, "held").status_code == 201
+def test_a_guest_held_name_can_be_registered_only_by_its_holder(client: TestClient) -> None:
+    held = claim(client, "held")
+    assert held.status_code == 201
     r = claim(client, "held", "long enough")
     assert r.status_code == 409 and r.json()["error"]["code"] == "name_taken"
+    mine = claim(client, "held", "long enough", headers=bearer(held.json()["token"]))
+    assert mine.status_code == 201 and mine.json()["kind"] == "user"
 
 
 def test_weak_password(client: TestClient) -> None:

@@ -110,7 +110,10 @@ async def test_read_receipts_and_unread_counts(live_server: LiveServer) -> None:
     await cancel([task])
     assert watcher.events("read")[0]["user"] == "bob"
     history = httpx.get(live_server.url + "/api/rooms/general/messages").json()
-    assert history["reads"] == [{"user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"}]
+    assert history["reads"] == [
+        {"user": "ada", "id": sent[2]["id"], "n": 3, "room": "general"},  # the sender read her own
+        {"user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"},
+    ]
     rooms = httpx.get(live_server.url + "/api/rooms", headers=bob).json()["rooms"]
     assert rooms[0]["unread"] == 1
     for bad, status in (({"id": "1-0"}, 404), ({"id": "nope"}, 422), ({"id": "5"}, 422)):
@@ -130,6 +133,8 @@ async def test_read_positions_survive_a_restart(tmp_path: Path) -> None:
         server.start()
         reads = httpx.get(server.url + "/api/rooms/general/messages").json()["reads"]
         assert reads == [{"user": "ada", "id": sent["id"], "n": 1, "room": "general"}]
+        other = session(server.url, "bob")
+        assert httpx.get(server.url + "/api/rooms", headers=other).json()["rooms"][0]["unread"] == 1
     finally:
         server.stop()
         redis_server.stop()
@@ -151,6 +156,9 @@ async def test_one_stream_for_several_rooms_resumes_every_room(live_server: Live
     resumed = await read_frames(url, 3, headers={"Last-Event-ID": str(frames[-1].id)})
     assert [f.json()["id"] for f in resumed] == [a2, a3, b2]
     assert resumed[-1].id == f"a:{a3},b:{b2}"
+    # While one room replays, the id already carries the other room's real position.
+    mixed = await read_frames(url, 1, headers={"Last-Event-ID": f"a:{a2},b:{b2}"})
+    assert mixed[0].json()["id"] == a3 and mixed[0].id == f"a:{a3},b:{b2}"
     # A fresh stream starts each room at its newest message, told by ready events.
     fresh = await read_frames(url, 2)
     assert [f.event for f in fresh] == ["ready", "ready"] and fresh[-1].id == f"a:{a3},b:{b2}"
