@@ -49,11 +49,14 @@ class Chat:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
 
-    def person(self, name: str, **options: object) -> BrowserContext:
-        """A browser profile whose display name is `name` (unless the app already stored one)."""
+    def person(self, name: str | None, **options: object) -> BrowserContext:
+        """A browser profile whose display name is `name` (unless the app already stored one);
+        with None, a first visit: the app asks for a name."""
         options.setdefault("viewport", DESKTOP)
         context = self.browser.new_context(**options)  # type: ignore[arg-type]
-        context.add_init_script(f"if (!localStorage.getItem('chat.name')) localStorage.setItem('chat.name', {name!r});")
+        if name is not None:
+            script = f"if (!localStorage.getItem('chat.name')) localStorage.setItem('chat.name', {name!r});"
+            context.add_init_script(script)
         self.contexts.append(context)
         return context
 

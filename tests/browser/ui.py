@@ -33,6 +33,23 @@ def message(page: Page, text: str, state: str = SENT) -> Locator:
     return page.locator(f"#messages .msg{state} .text").filter(has_text=exact)
 
 
+def room_link(page: Page, room: str) -> Locator:
+    """The room's link in the sidebar's list of joined rooms."""
+    return page.locator(f'#room-list a[href="#{room}"]')
+
+
+def name_dialog(page: Page) -> Locator:
+    return page.locator("#account")
+
+
+def choose_name(page: Page, name: str, password: str = "") -> None:
+    """Fills in the name dialog (open already) and submits it."""
+    dialog = name_dialog(page)
+    dialog.get_by_label("Your name").fill(name)
+    dialog.get_by_label("Password (optional)").fill(password)
+    dialog.get_by_role("button", name="Continue").click()
+
+
 def sent_texts(page: Page) -> list[str]:
     return page.locator("#messages .msg.sent .text").all_text_contents()
 
@@ -52,5 +69,8 @@ def signed_in(base_url: str, name: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, headers=headers, timeout=5)
 
 
-def post(http: httpx.Client, text: str, room: str = "general") -> None:
-    http.post(f"/api/rooms/{room}/messages", json={"text": text}).raise_for_status()
+def post(http: httpx.Client, text: str, room: str = "general") -> str:
+    """Sends `text` as the client's user; returns the message's id."""
+    r = http.post(f"/api/rooms/{room}/messages", json={"text": text})
+    r.raise_for_status()
+    return str(r.json()["id"])

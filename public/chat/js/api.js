@@ -31,11 +31,11 @@ async function request(path, { method = "GET", body, signal, auth } = {}) {
   try {
     data = await res.json();
   } catch {
-    /* an HTML error page from a proxy, or an empty body */
+    /* an HTML error page from a proxy, or an empty body (204) */
   }
   if (!res.ok) {
     const err = data && data.error;
-    // 5xx, 429 and 408 are the server's trouble, not the message's: try again later.
+    // 5xx, 429 and 408 are the server's trouble, not the request's: try again later.
     const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
     const fallback = retryable ? "The server is unavailable" : `Request failed (${res.status})`;
     throw new ApiError((err && err.message) || fallback, {
@@ -58,12 +58,53 @@ export function postMessage(room, body, auth) {
   return request(`${roomPath(room)}/messages`, { method: "POST", body, auth });
 }
 
-// Claims a guest name; with the current token (`auth`), renews this browser's own claim.
-export function createSession(name, auth) {
-  return request("/api/session", { method: "POST", body: { name }, auth });
+// A guest name ({name}) or a registered one ({name, password}). With the current token
+// (`auth`), a guest renews its own claim. Sets the cookie that authenticates the stream.
+export function createSession(body, auth) {
+  return request("/api/session", { method: "POST", body, auth });
 }
 
-export function eventsUrl(room, lastEventId) {
-  const base = `${roomPath(room)}/events`;
-  return lastEventId ? `${base}?last_event_id=${encodeURIComponent(lastEventId)}` : base;
+// Frees a guest's name and clears the cookie.
+export function endSession(auth) {
+  return request("/api/session", { method: "DELETE", auth });
+}
+
+// Who the cookie says this browser is.
+export function whoAmI() {
+  return request("/api/session");
+}
+
+export function fetchRooms() {
+  return request("/api/rooms");
+}
+
+export function createRoom(body, auth) {
+  return request("/api/rooms", { method: "POST", body, auth });
+}
+
+export function fetchMembers(room) {
+  return request(`${roomPath(room)}/members`);
+}
+
+export function addMember(room, name, auth) {
+  return request(`${roomPath(room)}/members`, { method: "POST", body: { name }, auth });
+}
+
+export function fetchPresence(room) {
+  return request(`${roomPath(room)}/presence`);
+}
+
+export function postTyping(room, auth) {
+  return request(`${roomPath(room)}/typing`, { method: "POST", auth });
+}
+
+export function postRead(room, id, auth) {
+  return request(`${roomPath(room)}/read`, { method: "POST", body: { id }, auth });
+}
+
+// One stream for several rooms; `lastEventId` ("a:1-0,b:2-0") resumes the rooms it names.
+export function streamUrl(rooms, lastEventId) {
+  const q = new URLSearchParams({ rooms: rooms.join(",") });
+  if (lastEventId) q.set("last_event_id", lastEventId);
+  return `/api/events?${q}`;
 }

@@ -1,6 +1,6 @@
 // The message box: Enter sends, Shift+Enter breaks the line, the box grows with its text,
 // and the text stays put unless the message was taken (sent or queued).
-export function createComposer({ form, input, error, retry }, { onSubmit }) {
+export function createComposer({ form, input, error, retry }, { onSubmit, onInput }) {
   function autosize() {
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, Math.round(innerHeight * 0.4))}px`;
@@ -40,6 +40,7 @@ export function createComposer({ form, input, error, retry }, { onSubmit }) {
   });
   input.addEventListener("input", () => {
     autosize();
+    onInput(input.value);
     if (!error.hidden) clearError(); // the text changed: the old complaint may no longer apply
   });
   form.addEventListener("submit", (e) => {
@@ -71,6 +72,11 @@ export function createComposer({ form, input, error, retry }, { onSubmit }) {
     },
     setPlaceholder(text) {
       input.placeholder = text;
+    },
+    // A room the user may not write in: nothing to type.
+    setEnabled(enabled) {
+      input.disabled = !enabled;
+      form.querySelector("button[type=submit]").disabled = !enabled;
     },
     focus() {
       input.focus();

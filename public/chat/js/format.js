@@ -65,6 +65,9 @@ export function dayLabel(ts) {
   return new Date(ts).getFullYear() === now.getFullYear() ? dayFmt.format(ts) : dayYearFmt.format(ts);
 }
 
+// The server's messages start in lower case ("'x' is reserved; ..."): a sentence on the page.
+export const sentence = (text) => String(text).charAt(0).toUpperCase() + String(text).slice(1);
+
 export function hueOf(name) {
   let h = 0;
   for (const ch of name) h = (h * 31 + ch.codePointAt(0)) >>> 0;

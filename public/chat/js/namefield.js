@@ -1,10 +1,11 @@
-// The display name in the header: claimed when committed (Enter or leaving the field),
-// refused names explained next to it, renames from other tabs followed.
-import { changeName, getName, NAME_MAX, onNameChange } from "./identity.js";
+// The display name in the header: a quick guest rename, claimed when committed (Enter or
+// leaving the field), refused names explained next to it, renames from other tabs followed.
+import { getName, NAME_MAX, nameProblem, onChange, switchTo } from "./identity.js";
 
-export function createNameField({ form, input, error }, { onDone, onRenamed }) {
+export function createNameField({ form, input, error }, { onDone }) {
   input.maxLength = NAME_MAX;
   input.value = getName();
+  let pending = null; // {name, result}: a commit in flight, shared by "change" and "submit"
 
   function show(text) {
     error.textContent = text;
@@ -20,7 +21,19 @@ export function createNameField({ form, input, error }, { onDone, onRenamed }) {
       show("");
       return true;
     }
-    const problem = await changeName(wanted);
+    const local = nameProblem(wanted);
+    if (local) {
+      show(local);
+      return false;
+    }
+    if (!pending || pending.name !== wanted) {
+      const result = switchTo(wanted);
+      pending = { name: wanted, result };
+      result.finally(() => {
+        if (pending && pending.result === result) pending = null;
+      });
+    }
+    const problem = await pending.result;
     show(problem || "");
     return !problem;
   }
@@ -32,8 +45,7 @@ export function createNameField({ form, input, error }, { onDone, onRenamed }) {
     if (await commit()) onDone();
     else input.focus();
   });
-  onNameChange((name) => {
-    if (document.activeElement !== input) input.value = name;
-    onRenamed(name);
+  onChange(({ name }) => {
+    if (document.activeElement !== input || !input.value.trim()) input.value = name;
   });
 }

@@ -1,8 +1,10 @@
-// Room names, the room in the URL (#room), and the remembered list of rooms.
+// Room names, the room in the URL (#room), the rooms this browser joined (localStorage), and the
+// join form. The joined rooms are the ones the stream follows, for their unread counts.
 const ROOM_RE = /^[a-z0-9_-]{1,64}$/;
 const LAST_KEY = "chat.room";
 const LIST_KEY = "chat.rooms";
-const MAX_RECENT = 12;
+const PRIVATE_KEY = "chat.rooms.private";
+export const MAX_JOINED = 50; // one stream follows at most 50 rooms
 export const DEFAULT_ROOM = "general";
 
 export function isRoomName(name) {
@@ -29,12 +31,20 @@ export function roomFromHash() {
   return isRoomName(room) ? room : null;
 }
 
-function readList() {
+function readList(key) {
   try {
-    const list = JSON.parse(localStorage.getItem(LIST_KEY));
+    const list = JSON.parse(localStorage.getItem(key));
     return Array.isArray(list) ? list.filter(isRoomName) : [];
   } catch {
     return [];
+  }
+}
+
+function writeList(key, list) {
+  try {
+    localStorage.setItem(key, JSON.stringify(list));
+  } catch {
+    /* not remembered, still usable */
   }
 }
 
@@ -47,23 +57,50 @@ export function lastRoom() {
   }
 }
 
-export function recentRooms() {
-  const list = readList();
-  return list.includes(DEFAULT_ROOM) ? list : [DEFAULT_ROOM, ...list];
+// Most recently opened first.
+export function joinedRooms() {
+  const list = readList(LIST_KEY);
+  return list.includes(DEFAULT_ROOM) ? list : [...list, DEFAULT_ROOM];
 }
 
-export function rememberRoom(room) {
-  const list = [room, ...readList().filter((r) => r !== room)].slice(0, MAX_RECENT);
+export function rememberRoom(room, { last = true } = {}) {
+  const list = readList(LIST_KEY);
+  if (!last && list.includes(room)) return;
+  writeList(LIST_KEY, [room, ...list.filter((r) => r !== room)].slice(0, MAX_JOINED));
+  if (!last) return;
   try {
     localStorage.setItem(LAST_KEY, room);
-    localStorage.setItem(LIST_KEY, JSON.stringify(list));
   } catch {
     /* not remembered, still usable */
   }
 }
 
-// The sidebar: links (so a room can be opened in a new tab) and the join form.
-export function createRoomList({ list, form, input, error }, { onJoin }) {
+export function forgetRoom(room) {
+  writeList(
+    LIST_KEY,
+    readList(LIST_KEY).filter((r) => r !== room),
+  );
+  if (lastRoom() === room) {
+    try {
+      localStorage.removeItem(LAST_KEY);
+    } catch {
+      /* nothing to do */
+    }
+  }
+}
+
+export const knownPrivate = () => new Set(readList(PRIVATE_KEY));
+
+export function markPrivate(room, isPrivate) {
+  const set = knownPrivate();
+  if (set.has(room) === isPrivate) return;
+  if (isPrivate) set.add(room);
+  else set.delete(room);
+  writeList(PRIVATE_KEY, [...set]);
+}
+
+// The sidebar's "join or create" form: a public room opens by its name.
+export function createJoinForm({ form, input, error }, { onJoin }) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const room = normalizeRoom(input.value);
@@ -84,27 +121,4 @@ export function createRoomList({ list, form, input, error }, { onJoin }) {
       input.removeAttribute("aria-invalid");
     }
   });
-
-  return {
-    render(current) {
-      const rooms = recentRooms();
-      if (!rooms.includes(current)) rooms.unshift(current);
-      list.replaceChildren(
-        ...rooms.map((room) => {
-          const li = document.createElement("li");
-          const a = document.createElement("a");
-          a.href = `#${room}`;
-          a.className = "room-link";
-          const hash = document.createElement("span");
-          hash.className = "hash";
-          hash.setAttribute("aria-hidden", "true");
-          hash.textContent = "#";
-          a.append(hash, room);
-          if (room === current) a.setAttribute("aria-current", "page");
-          li.append(a);
-          return li;
-        }),
-      );
-    },
-  };
 }

@@ -2,6 +2,7 @@
 // grouping, day separators, sticky-bottom scrolling, the "new messages" pill, and
 // announcements for screen readers.
 import { appendRichText, dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { seenLine } from "./receipts.js";
 
 const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 64;
@@ -34,7 +35,7 @@ function rowsFor(items) {
 function signature(row) {
   if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
   const { item } = row;
-  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped]);
+  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped, item.seen]);
 }
 
 export function createView({ scroller, list, topNote, pill, announcer }, actions) {
@@ -87,6 +88,11 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     content.append(bubble);
     const note = statusNote(item);
     if (note) content.append(note);
+    if (item.seen && item.seen.length) {
+      const seen = el("div", "seen", seenLine(item.seen));
+      seen.title = item.seen.join(", ");
+      content.append(seen);
+    }
     parts.push(content);
     li.replaceChildren(...parts);
   }
@@ -126,7 +132,10 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
   scroller.addEventListener(
     "scroll",
     () => {
-      if (nearBottom()) setUnseen(0);
+      if (nearBottom()) {
+        setUnseen(0);
+        actions.onAtBottom();
+      }
       if (scroller.scrollTop < NEAR_TOP_PX) actions.onNearTop();
     },
     { passive: true },
@@ -137,7 +146,8 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
   });
 
   return {
-    // items: [{key, clientId?, user, text, ts, mine, status: "sent"|"sending"|"pending"|"failed", error}]
+    // items: [{key, clientId?, user, text, ts, mine, status: "sent"|"sending"|"pending"|"failed", error,
+    //          seen: [names whose last read message this is]}]
     render(items, { toBottom = false } = {}) {
       const wasAtBottom = nearBottom();
       const anchor = wasAtBottom ? null : topAnchor();
@@ -209,5 +219,6 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     },
 
     scrollToBottom,
+    atBottom: nearBottom,
   };
 }

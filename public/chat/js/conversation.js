@@ -1,0 +1,104 @@
+// The viewed room on screen: its confirmed messages (with "Seen by"), the user's pending ones
+// after them, the line above them, news arriving, and marking what the user has seen as read.
+import { postMessage } from "./api.js";
+import { authorized, getKind, getName, isMe } from "./identity.js";
+import { createOutbox } from "./outbox.js";
+
+const MAX_CHARS = 4000;
+
+// room() -> the viewed room; blocked() -> it is private and not ours; onSent(): the user sent a
+// message; onHiddenNews(n): messages from others arrived while the tab was hidden.
+export function createConversation({ view, loader, composer, receipts, unread, room, blocked, onSent, onHiddenNews }) {
+  let queued = false;
+  let toBottom = false;
+  const justWritten = new Set(); // client ids typed in this page, for giving text back on refusal
+
+  const outbox = createOutbox({
+    send: (e) => authorized((auth) => postMessage(e.room, { text: e.text, client_id: e.client_id }, auth)),
+    onChange: () => render(),
+    onSent: (entry, message) => receive(entry.room, [message]),
+    onFailed(entry) {
+      const fresh = justWritten.has(entry.client_id) && Date.now() - entry.ts < 60_000;
+      if (fresh && entry.room === room() && composer.restore(entry.text, entry.error)) outbox.discard(entry.client_id);
+    },
+  });
+
+  // The composer's text: queued for sending, or the reason it can't be.
+  function send(text) {
+    const clean = text.trim();
+    const length = [...clean].length;
+    if (length > MAX_CHARS) return `Too long to send: ${length} characters, the limit is ${MAX_CHARS}.`;
+    const entry = outbox.add({ room: room(), text: clean, fields: { user: getName() } });
+    justWritten.add(entry.client_id);
+    onSent();
+    render({ toBottom: true });
+    return null;
+  }
+
+  function paint(opts) {
+    const r = room();
+    if (!r) return;
+    const t = loader.timelineFor(r);
+    const seen = receipts.seen(r, t.messages, isMe);
+    const keys = new Set();
+    const items = [];
+    for (const m of t.messages) {
+      let key = m.client_id ? `c:${m.client_id}` : `i:${m.id}`;
+      if (keys.has(key)) key = `i:${m.id}`;
+      keys.add(key);
+      const mine = isMe(m.user);
+      items.push({ key, user: m.user, text: m.text, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
+    }
+    // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
+    for (const e of outbox.entries(r)) {
+      if (t.hasClientId(e.client_id)) continue;
+      const user = (e.fields && e.fields.user) || getName();
+      const { client_id: clientId, text, ts, status, error } = e;
+      items.push({ key: `c:${clientId}`, clientId, user, text, ts, mine: true, status, error });
+    }
+    view.render(items, opts);
+    view.setTopNote(blocked() ? `#${r} is a private room. Ask one of its members to add you.` : loader.note(r));
+    markRead();
+  }
+
+  // The user sees the newest message (tab visible, scrolled to the bottom): it is read.
+  function markRead() {
+    const r = room();
+    if (!r || blocked() || document.visibilityState !== "visible" || !getKind() || !view.atBottom()) return;
+    const t = loader.get(r);
+    if (!t || !t.loaded || !t.messages.length) return;
+    receipts.mark(r, t.messages[t.messages.length - 1], unread.readOf(r));
+  }
+
+  function render({ toBottom: bottom = false } = {}) {
+    toBottom ||= bottom;
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      const opts = { toBottom };
+      toBottom = false;
+      paint(opts);
+    });
+  }
+
+  // Messages for room `r` from any path (stream, catch-up, POST answer); `live`: news to announce.
+  function receive(r, messages, { live = false } = {}) {
+    const t = loader.get(r);
+    if (!t) return;
+    const added = t.add(messages);
+    for (const m of added) {
+      if (m.client_id) outbox.confirm(m.client_id);
+      unread.message(r, m.n, isMe(m.user));
+    }
+    if (!added.length || r !== room()) return;
+    render();
+    if (!live) return;
+    const others = added.filter((m) => !isMe(m.user));
+    if (others.length === 1) view.announce(`${others[0].user}: ${others[0].text}`);
+    else if (others.length > 1) view.announce(`${others.length} new messages`);
+    if (document.hidden && others.length) onHiddenNews(others.length);
+  }
+
+  return { render, receive, markRead, send, outbox };
+}
