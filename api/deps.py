@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends
@@ -26,10 +26,11 @@ COOKIE = "chat_token"
 T = TypeVar("T")
 
 
-def _state(name: str, kind: type[T]) -> Callable[[HTTPConnection], T]:
+def _state(name: str, kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]:
     """A dependency returning what the lifespan put in the request state under `name`."""
 
-    def get(conn: HTTPConnection) -> T:
+    # Dependencies are async: FastAPI runs a plain `def` one in a worker thread, a costly hop.
+    async def get(conn: HTTPConnection) -> T:
         value: T = getattr(conn.state, name)
         return value
 
@@ -74,7 +75,7 @@ def token_identity(conn: HTTPConnection, signer: TokenSigner, allow_cookie: bool
         return None
 
 
-def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
+async def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
     who = token_identity(conn, signer, allow_cookie=False)
     if who is None:
         raise DomainError(
@@ -83,11 +84,11 @@ def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
     return who
 
 
-def _viewer(conn: HTTPConnection, signer: SignerDep) -> Identity | None:
+async def _viewer(conn: HTTPConnection, signer: SignerDep) -> Identity | None:
     return token_identity(conn, signer, allow_cookie=True)
 
 
-def _room(room: str) -> str:
+async def _room(room: str) -> str:
     return check_room(room)
 
 

@@ -8,12 +8,13 @@ slow to read, its socket full), the rest is handed to that client's own task to 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Coroutine, Generator
+from types import CoroutineType
 from typing import Any
 
 
 def start(coro: Awaitable[None]) -> Awaitable[None] | None:
     """Runs `coro` up to its first suspension. None if it finished; else what finishes it."""
-    if not isinstance(coro, Coroutine):
+    if type(coro) is not CoroutineType:
         return coro  # some other awaitable: nothing to run early, the caller's task awaits it
     try:
         yielded = coro.send(None)
