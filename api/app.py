@@ -76,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
         )
-        presence = Presence(redis, settings.presence_ttl_seconds, settings.guest_idle_seconds)
+        presence = Presence(
+            redis, settings.presence_ttl_seconds, settings.presence_grace_seconds, settings.guest_idle_seconds
+        )
         signer = TokenSigner(await _signing_secret(settings, redis), settings.token_ttl_seconds)
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"

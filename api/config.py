@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     guest_idle_seconds: int = Field(3600, gt=0, description="A guest name is released after this idle time.")
     presence_ttl_seconds: float = Field(45.0, gt=0, description="A vanished client leaves after at most this.")
     presence_refresh_seconds: float = Field(15.0, gt=0)
+    presence_grace_seconds: float = Field(
+        5.0, ge=0, description="A client back within this after its stream ended never left."
+    )
     typing_throttle_ms: int = Field(2000, ge=0)
     typing_expires_ms: int = Field(5000, gt=0)
     send_rate_count: int = Field(20, gt=0, description="Messages one person may send per window.")

@@ -1,10 +1,11 @@
 """Who is online: every process records its own connected people, for all of them at once.
 
 Each room has a sorted set of `name|instance` scored by when the entry expires. A process adds
-its entry when someone's first connection in a room opens, removes it when the last one closes,
-and refreshes all its entries together on a timer, so an idle client costs no Redis command. A
-process that dies stops refreshing: its entries expire within `ttl` and the next sweep by any
-process tells the room that those people left.
+its entry when someone's first connection in a room opens, lets it lapse after a short grace
+when the last one closes (so a reconnect is no leave and join), and refreshes all its entries
+together on a timer, so an idle client costs no Redis command. A process that dies stops
+refreshing: its entries expire within `ttl`, and the next sweep by any process that serves the
+room tells it that those people left.
 """
 
 from __future__ import annotations
@@ -54,10 +55,17 @@ keep(zset)
 if not was_here then announce(zset, ARGV[6], 'join') end
 """
 )
+# ARGV[4] is the end of the grace period here: until then the entry stays, so that a client back
+# at once (a stream ended by a platform's time limit, a reload) is never seen leaving; the sweep
+# announces those that do not come back. Without grace (ARGV[4] == now) the leave is immediate.
 _LEAVE = (
     _COMMON
     + """
 local zset = KEYS[1]
+if tonumber(ARGV[4]) > tonumber(ARGV[3]) then
+  redis.call('ZADD', zset, 'XX', 'LT', ARGV[4], ARGV[5])
+  return
+end
 if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
   announce(zset, ARGV[6], 'leave')
 end
@@ -107,9 +115,10 @@ def _names(members: Any) -> set[str]:
 
 
 class Presence:
-    def __init__(self, redis: Redis, ttl_seconds: float, guest_idle_seconds: int) -> None:
+    def __init__(self, redis: Redis, ttl_seconds: float, grace_seconds: float, guest_idle_seconds: int) -> None:
         self._redis = redis
         self._ttl_ms = int(ttl_seconds * 1000)
+        self._grace_ms = int(grace_seconds * 1000)
         self._guest_idle_ms = guest_idle_seconds * 1000
         self._instance = uuid.uuid4().hex[:12]
         self._local: dict[tuple[str, str], tuple[Identity, int]] = {}
@@ -125,6 +134,10 @@ class Presence:
         now = int(time.time() * 1000)
         return [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, self._member(who), who.name]
 
+    def _leave_args(self, who: Identity) -> list[str | int]:
+        now = int(time.time() * 1000)
+        return [self._prefix, keys.LIVE_PREFIX, now, now + self._grace_ms, self._member(who), who.name]
+
     @asynccontextmanager
     async def present(self, rooms: tuple[str, ...], who: Identity | None) -> AsyncIterator[None]:
         """Marks `who` online in `rooms` for as long as the block runs."""
@@ -139,7 +152,7 @@ class Presence:
             if count == 0:
                 joined.append(room)
         for room in joined:
-            await self._call(self._join, room, who)
+            await self._call(self._join, room, self._args(who))
         try:
             yield
         finally:
@@ -151,11 +164,11 @@ class Presence:
                     continue
                 del self._local[slot]
                 # Shielded: a cancelled stream must still say goodbye (else expiry does, later).
-                await asyncio.shield(self._call(self._leave, room, who))
+                await asyncio.shield(self._call(self._leave, room, self._leave_args(who)))
 
-    async def _call(self, script: object, room: str, who: Identity) -> None:
+    async def _call(self, script: object, room: str, args: list[str | int]) -> None:
         try:
-            await script(keys=[keys.presence(room)], args=self._args(who))  # type: ignore[operator]
+            await script(keys=[keys.presence(room)], args=args)  # type: ignore[operator]
         except RedisError as exc:
             logger.warning("presence update failed (%s); the next refresh repairs it", exc)
 

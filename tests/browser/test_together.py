@@ -16,7 +16,7 @@ def test_online_list_shows_who_is_connected(
     chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any]
 ) -> None:
     # Short presence settings, so that a vanished browser would leave soon even without a goodbye.
-    server = server_factory(presence_ttl_seconds="3", presence_refresh_seconds="0.5")
+    server = server_factory(presence_ttl_seconds="3", presence_refresh_seconds="0.5", presence_grace_seconds="0.5")
     chat = chat_factory(server.url)
     ana = chat.open(chat.person("ana"))
     toggle = ana.locator("#people-toggle")

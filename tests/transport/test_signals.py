@@ -12,7 +12,7 @@ from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
 from tests.helpers import ResumingSSE, cancel, eventually, read_frames, session
 
-FAST_PRESENCE = {"presence_ttl_seconds": "2", "presence_refresh_seconds": "0.3"}
+FAST_PRESENCE = {"presence_ttl_seconds": "2", "presence_refresh_seconds": "0.3", "presence_grace_seconds": "0.5"}
 
 
 def online(server: LiveServer, room: str = "general") -> list[str]:
@@ -38,7 +38,7 @@ async def test_presence_across_instances_and_a_vanished_server(server_factory: C
     rooms = httpx.get(a.url + "/api/rooms").json()["rooms"]
     assert rooms == [] or rooms[0]["online"] == 2
 
-    # Bob closes his stream: b says goodbye at once.
+    # Bob closes his stream: after the grace period, b's sweep says he left.
     await cancel([tasks[2]])
     await eventually(lambda: online(a) == ["ada"], what="bob left")
     # Server a dies with ada connected: nobody says goodbye, expiry and b's sweep do.
@@ -50,7 +50,8 @@ async def test_presence_across_instances_and_a_vanished_server(server_factory: C
     await cancel(tasks)
 
 
-async def test_two_tabs_one_presence(live_server: LiveServer) -> None:
+async def test_two_tabs_one_presence(server_factory: Callable[..., LiveServer]) -> None:
+    live_server = server_factory(**FAST_PRESENCE)
     url = live_server.url + "/api/rooms/general/events"
     auth = session(live_server.url, "ada")
     watcher = ResumingSSE(url)
@@ -68,6 +69,21 @@ async def test_two_tabs_one_presence(live_server: LiveServer) -> None:
     await eventually(lambda: len(watcher.events("presence")) == 2)
     await cancel([watch])
     assert [e["action"] for e in watcher.events("presence")] == ["join", "leave"]
+
+
+async def test_a_stream_that_ends_and_resumes_is_no_leave_and_join(server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(sse_max_seconds="0.7", presence_grace_seconds="3", presence_refresh_seconds="0.3")
+    url = server.url + "/api/rooms/general/events"
+    watcher = ResumingSSE(url)
+    ada = ResumingSSE(url, auth=session(server.url, "ada"))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(watcher.run(stop))]
+    await eventually(lambda: watcher.connections >= 1)
+    tasks.append(asyncio.create_task(ada.run(stop)))
+    await eventually(lambda: ada.connections >= 4, what="ada's stream ended and resumed several times")
+    assert online(server) == ["ada"]
+    await cancel(tasks)
+    assert [(e["user"], e["action"]) for e in watcher.events("presence")] == [("ada", "join")]
 
 
 async def test_typing_is_announced_throttled_and_never_stored(live_server: LiveServer) -> None:
