@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from api.errors import DomainError
-from api.wire.events import StreamKey, parse_stream_id
+from api.wire.events import StreamKey, format_stream_id, parse_stream_id
 
 ROOM_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -52,3 +52,10 @@ def check_cursor(value: str, name: str) -> StreamKey:
         return parse_stream_id(value)
     except ValueError as exc:
         raise DomainError(422, "invalid_cursor", f"{name}: {exc}") from None
+
+
+def check_message_id(value: str, name: str = "id") -> str:
+    """A message's full stream id ("1700000000000-0"), as read receipts need it."""
+    if format_stream_id(check_cursor(value, name)) != value:
+        raise DomainError(422, "invalid_cursor", f"{name}: give the message's full id, like 1700000000000-0")
+    return value

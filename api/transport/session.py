@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import COOKIE, AccountsDep, SignerDep, token_identity
-from api.domain.identity import Identity, check_name
+from api.domain.identity import Identity, TokenSigner, check_name
 from api.errors import DomainError
 
 router = APIRouter()
@@ -40,15 +40,20 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
     return response
 
 
+def _current(request: Request, signer: TokenSigner) -> Identity | None:
+    """The caller's session, if it has a valid one (a stale token just means none)."""
+    try:
+        return token_identity(request, signer, allow_cookie=True)
+    except DomainError:
+        return None
+
+
 @router.post("/api/session")
 async def create_session(
     body: SessionRequest, request: Request, accounts: AccountsDep, signer: SignerDep
 ) -> JSONResponse:
     name = check_name(body.name)
-    try:
-        current = token_identity(request, signer, allow_cookie=True)
-    except DomainError:
-        current = None
+    current = _current(request, signer)
     if body.password is None:
         who = await accounts.claim_guest(name, current)
         return _session_response(request, signer, who, 201 if not current or current.sid != who.sid else 200)
@@ -66,10 +71,7 @@ async def whoami(request: Request, signer: SignerDep) -> dict[str, str]:
 
 @router.delete("/api/session", status_code=204)
 async def end_session(request: Request, signer: SignerDep, accounts: AccountsDep) -> Response:
-    try:
-        who = token_identity(request, signer, allow_cookie=True)
-    except DomainError:
-        who = None
+    who = _current(request, signer)
     if who is not None and who.kind == "guest":
         await accounts.release(who)
     response = Response(status_code=204)

@@ -9,9 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.deps import PresenceDep, RoomDep, RoomsDep, SignalsDep, UserDep, ViewerDep
-from api.domain.messages import check_cursor
-from api.errors import DomainError
-from api.wire.events import format_stream_id
+from api.domain.messages import check_message_id
 
 router = APIRouter()
 
@@ -37,8 +35,7 @@ async def typing(room: RoomDep, rooms: RoomsDep, signals: SignalsDep, who: UserD
 async def mark_read(
     room: RoomDep, body: ReadPosition, rooms: RoomsDep, signals: SignalsDep, who: UserDep
 ) -> dict[str, Any]:
-    if format_stream_id(check_cursor(body.id, "id")) != body.id:
-        raise DomainError(422, "invalid_cursor", "id: give the message's full id, like 1700000000000-0")
+    check_message_id(body.id)
     await rooms.check_read(room, who)
     return await signals.read(room, who, body.id)
 

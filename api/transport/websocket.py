@@ -17,9 +17,9 @@ from api.broker.resume import resume
 from api.broker.subscription import Closed, Subscription
 from api.deps import COOKIE, token_identity
 from api.domain.identity import Identity, TokenSigner
-from api.domain.messages import check_client_id, check_cursor, check_room, check_text
+from api.domain.messages import check_client_id, check_cursor, check_message_id, check_room, check_text
 from api.errors import DomainError, RedisUnavailable
-from api.wire.events import Event, format_stream_id
+from api.wire.events import Event
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -128,10 +128,7 @@ async def _handle(raw: str, state: Any, room: str, who: Identity | None) -> Even
             await state.signals.typing(room, who)
             return None
         if kind == "read":
-            message_id = str(data.get("id", ""))
-            if format_stream_id(check_cursor(message_id, "id")) != message_id:
-                raise DomainError(422, "invalid_cursor", "id: give the message's full id")
-            await state.signals.read(room, who, message_id)
+            await state.signals.read(room, who, check_message_id(str(data.get("id", ""))))
             return None
         text = check_text(data.get("text"), state.settings.max_message_chars)
         cid = check_client_id(client_id)
