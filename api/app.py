@@ -17,18 +17,23 @@ from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from api import errors
 from api.broker import keys
-from api.broker.accounts import Accounts
+from api.broker.accounts import AccountStore
+from api.broker.backend import RedisPubSub
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.hub import Hub
 from api.broker.presence import Presence
-from api.broker.rooms import Rooms
+from api.broker.rooms import RoomStore
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
 from api.config import Settings, get_settings
 from api.domain.identity import TokenSigner
-from api.transport import events, health, messages, rooms, session, signals, websocket
+from api.transport import errors, events, health, messages, rooms, session, signals, websocket
+from api.usecases.accounts import Accounts
+from api.usecases.messaging import Messaging
+from api.usecases.rooms import Rooms
+from api.usecases.signaling import Signaling
+from api.usecases.streams import Streams
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, limits)
         hub = Hub(
-            subscriber_client(settings.redis_url),
-            store,
+            RedisPubSub(subscriber_client(settings.redis_url), store),
             queue_size=settings.client_queue_size,
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
@@ -79,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         presence = Presence(
             redis, settings.presence_ttl_seconds, settings.presence_grace_seconds, settings.guest_idle_seconds
         )
+        room_store = RoomStore(redis)
+        signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
+        streams = Streams(hub, store, room_store, presence)
         signer = TokenSigner(await _signing_secret(settings, redis), settings.token_ttl_seconds)
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
@@ -87,13 +94,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield {
                 "settings": settings,
                 "redis": redis,
-                "store": store,
                 "hub": hub,
-                "presence": presence,
-                "accounts": Accounts(redis, settings.guest_idle_seconds),
-                "rooms": Rooms(redis),
-                "signals": Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms),
                 "signer": signer,
+                "streams": streams,
+                "accounts": Accounts(AccountStore(redis, settings.guest_idle_seconds)),
+                "rooms": Rooms(room_store, presence),
+                "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars),
+                "signaling": Signaling(room_store, signal_store, presence),
             }
         finally:
             refresher.cancel()

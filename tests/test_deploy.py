@@ -59,9 +59,7 @@ def _settings_on_vercel() -> dict[str, float]:
         "print(json.dumps({'sse': s.sse_max_seconds, 'longpoll': s.longpoll_max_seconds,"
         " 'heartbeat': s.sse_heartbeat_seconds}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     values: dict[str, float] = json.loads(out.stdout)
     return values
 
@@ -199,7 +197,9 @@ def _auth(host: LambdaHost, name: str) -> dict[str, str]:
     """A guest session token, from POST /api/session."""
     response = host.invoke(
         http_event(
-            "POST", "/api/session", body=json.dumps({"name": name}),
+            "POST",
+            "/api/session",
+            body=json.dumps({"name": name}),
             headers={"content-type": "application/json"},
         )
     )
@@ -207,15 +207,15 @@ def _auth(host: LambdaHost, name: str) -> dict[str, str]:
     return {"authorization": f"Bearer {_json(response)['token']}"}
 
 
-def _send(
-    host: LambdaHost, room: str, text: str, auth: dict[str, str], client_id: str | None = None
-) -> dict[str, Any]:
+def _send(host: LambdaHost, room: str, text: str, auth: dict[str, str], client_id: str | None = None) -> dict[str, Any]:
     body: dict[str, str] = {"text": text}
     if client_id is not None:
         body["client_id"] = client_id
     return host.invoke(
         http_event(
-            "POST", f"/api/rooms/{room}/messages", body=json.dumps(body),
+            "POST",
+            f"/api/rooms/{room}/messages",
+            body=json.dumps(body),
             headers={"content-type": "application/json", **auth},
         )
     )

@@ -21,93 +21,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from api.broker import keys
+from api.broker import keys, scripts
 from api.domain.identity import Identity
 
 logger = logging.getLogger(__name__)
-
-_COMMON = """
-local function live_elsewhere(zset, name, except, now)
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', zset, now, '+inf')) do
-    if m ~= except and string.sub(m, 1, #name + 1) == name .. '|' then return true end
-  end
-  return false
-end
--- The set outlives its newest entry by one more period, so that a sweep still sees what expired.
-local function keep(zset)
-  redis.call('PEXPIREAT', zset, 2 * tonumber(ARGV[4]) - tonumber(ARGV[3]))
-end
-local function announce(zset, name, action)
-  local room = string.sub(zset, #ARGV[1] + 1)
-  local event = cjson.encode({room = room, user = name, action = action})
-  redis.call('PUBLISH', ARGV[2] .. room, 'presence\\n\\n' .. event)
-end
-"""
-# ARGV: 1 presence key prefix, 2 live channel prefix, 3 now ms, 4 expiry ms, 5 member, 6 name
-_JOIN = (
-    _COMMON
-    + """
-local zset = KEYS[1]
-local before = redis.call('ZSCORE', zset, ARGV[5])
-local was_here = live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) or (before and tonumber(before) > tonumber(ARGV[3]))
-redis.call('ZADD', zset, ARGV[4], ARGV[5])
-keep(zset)
-if not was_here then announce(zset, ARGV[6], 'join') end
-"""
-)
-# ARGV[4] is the end of the grace period here: until then the entry stays, so that a client back
-# at once (a stream ended by a platform's time limit, a reload) is never seen leaving; the sweep
-# announces those that do not come back. Without grace (ARGV[4] == now) the leave is immediate.
-_LEAVE = (
-    _COMMON
-    + """
-local zset = KEYS[1]
-if tonumber(ARGV[4]) > tonumber(ARGV[3]) then
-  redis.call('ZADD', zset, 'XX', 'LT', ARGV[4], ARGV[5])
-  return
-end
-if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
-  announce(zset, ARGV[6], 'leave')
-end
-"""
-)
-# KEYS: presence sets of this process's entries (n), more sets to sweep (m), guest claims.
-# ARGV: 1-4 as above, 5 n, 6 m, then each entry's member, then per guest claim its session id
-# and idle TTL ms.
-_REFRESH = (
-    _COMMON
-    + """
-local n, m = tonumber(ARGV[5]), tonumber(ARGV[6])
-for i = 1, n do
-  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[6 + i])
-  keep(KEYS[i])
-end
-local swept = {}
-for i = 1, n + m do
-  local zset = KEYS[i]
-  if not swept[zset] then
-    swept[zset] = true
-    local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
-    if #expired > 0 then
-      redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
-      local told = {}
-      for _, member in ipairs(expired) do
-        local name = string.match(member, '^(.*)|')
-        if name and not told[name] and not live_elsewhere(zset, name, '', ARGV[3]) then
-          told[name] = true
-          announce(zset, name, 'leave')
-        end
-      end
-    end
-  end
-end
-local g = 7 + n
-for i = n + m + 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[g] then redis.call('PEXPIRE', KEYS[i], ARGV[g + 1]) end
-  g = g + 2
-end
-"""
-)
 
 
 def _names(members: Any) -> set[str]:
@@ -122,9 +39,9 @@ class Presence:
         self._guest_idle_ms = guest_idle_seconds * 1000
         self._instance = uuid.uuid4().hex[:12]
         self._local: dict[tuple[str, str], tuple[Identity, int]] = {}
-        self._join = redis.register_script(_JOIN)
-        self._leave = redis.register_script(_LEAVE)
-        self._refresh = redis.register_script(_REFRESH)
+        self._join = scripts.register(redis, "presence_join", "presence_lib")
+        self._leave = scripts.register(redis, "presence_leave", "presence_lib")
+        self._refresh = scripts.register(redis, "presence_refresh", "presence_lib")
         self._prefix = keys.presence("")
 
     def _member(self, who: Identity) -> str:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from enum import Enum
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from api.broker import keys
+from api.broker import keys, scripts
 from api.domain.identity import Identity
-from api.errors import DomainError
-from api.wire.events import StreamKey, format_stream_id, parse_stream_id
+from api.wire import message
+from api.wire.ids import ZERO, StreamKey, format_stream_id, parse_stream_id
 
-_SEND_LUA = (Path(__file__).parent / "send.lua").read_text()
 REPLAY_PAGE = 500
-ZERO: StreamKey = (0, 0)
-
-
-def message_json(entry_id: str, fields: dict[str, str]) -> str:
-    """The client-facing JSON of a stored entry; mirrors what send.lua builds."""
-    ms = entry_id.split("-", 1)[0]
-    return '{"id":"' + entry_id + '","ts":' + ms + ',"n":' + fields["n"] + "," + fields["m"]
-
 
 Entries = list[tuple[str, dict[str, str]]]
 
@@ -34,10 +24,20 @@ def _entries(reply: Any) -> Entries:
     return cast(Entries, reply or [])
 
 
+class SendStatus(Enum):
+    SENT = 1
+    REPLAYED = 0
+    GUEST_LAPSED = -1
+    NOT_A_MEMBER = -2
+    RATE_LIMITED = -3
+
+
 @dataclass(frozen=True)
-class Sent:
-    message: str
-    created: bool
+class SendResult:
+    status: SendStatus
+    id: str = ""
+    message_json: str = ""
+    retry_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class SendLimits:
 
 @dataclass(frozen=True)
 class Page:
-    messages: list[str]
+    messages: list[str]  # message JSON texts, oldest first
     has_more: bool
 
 
@@ -77,17 +77,17 @@ class MessageStore:
         self._maxlen = maxlen
         self._idem_ttl = idempotency_seconds
         self._limits = limits
-        self._send = redis.register_script(_SEND_LUA)
+        self._send = scripts.register(redis, "send")
 
-    async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> Sent:
-        fields: dict[str, str] = {"room": room, "user": who.name, "text": text}
+    async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> SendResult:
+        fields: dict[str, object] = {"room": room, "user": who.name, "text": text}
         if client_id:
             fields["client_id"] = client_id
-        rest = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
+        body = message.body(**fields)
         # Idempotency keys are per sender, so one user's client_id cannot shadow another's.
         idem_key = keys.idempotency(room, f"{who.key}:{client_id or '-'}")
         limits = self._limits
-        status, value = await self._send(
+        reply = await self._send(
             keys=[
                 keys.stream(room),
                 idem_key,
@@ -101,7 +101,7 @@ class MessageStore:
             args=[
                 keys.live(room),
                 room,
-                rest,
+                body,
                 self._maxlen,
                 self._idem_ttl,
                 "1" if client_id else "0",
@@ -113,15 +113,18 @@ class MessageStore:
                 who.name,
             ],
         )
-        status = int(status)
-        if status == -1:
-            raise DomainError(401, "name_released", "your guest name was released after inactivity; sign in again")
-        if status == -2:
-            raise DomainError(403, "not_a_member", f"only members of the private room {room!r} can send to it")
-        if status == -3:
-            retry = max(1, -(-int(value) // 1000))
-            raise DomainError(429, "rate_limited", f"too many messages; try again in {retry} s", retry_after=retry)
-        return Sent(message=value, created=status == 1)
+        status = SendStatus(int(reply[0]))
+        if status is SendStatus.SENT:
+            id, number = str(reply[1]), str(reply[2])
+            return SendResult(status, id, message.message_json(id, number, body))
+        if status is SendStatus.REPLAYED:
+            id, number, stored = str(reply[1]), str(reply[2]), str(reply[3])
+            # Trimmed away since: only its id is left to tell.
+            json_text = message.message_json(id, number, stored) if number else message.trimmed_json(id, room)
+            return SendResult(status, id, json_text)
+        if status is SendStatus.RATE_LIMITED:
+            return SendResult(status, retry_ms=int(reply[1]))
+        return SendResult(status)
 
     async def page(
         self,
@@ -140,7 +143,7 @@ class MessageStore:
             entries = _entries(await self._redis.xrevrange(stream, top, "-", count=limit + 1))
             has_more = len(entries) > limit
             entries = entries[:limit][::-1]
-        return Page([message_json(i, f) for i, f in entries], has_more)
+        return Page([message.from_entry(i, f) for i, f in entries], has_more)
 
     async def bounds(self, room: str) -> Bounds:
         stream = keys.stream(room)
@@ -162,7 +165,7 @@ class MessageStore:
         while True:
             entries = _entries(await self._redis.xrange(keys.stream(room), "(" + cursor, "+", count=REPLAY_PAGE))
             for entry_id, fields in entries:
-                yield entry_id, message_json(entry_id, fields)
+                yield entry_id, message.from_entry(entry_id, fields)
             if len(entries) < REPLAY_PAGE:
                 return
             cursor = entries[-1][0]

@@ -9,7 +9,7 @@ from typing import Literal
 
 import jwt
 
-from api.errors import DomainError
+from api.domain.errors import Code, DomainError
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 RESERVED = frozenset(
@@ -35,14 +35,21 @@ RESERVED = frozenset(
 )
 ALGORITHM = "HS256"
 Kind = Literal["guest", "user"]
+MIN_PASSWORD = 8
 
 
 def check_name(name: object) -> str:
     if not isinstance(name, str) or not NAME.match(name):
-        raise DomainError(422, "invalid_name", "name must be 1-32 characters of letters, digits, '-', '_' and '.'")
+        raise DomainError(Code.INVALID_NAME, "name must be 1-32 characters of letters, digits, '-', '_' and '.'")
     if name.lower() in RESERVED:
-        raise DomainError(422, "reserved_name", f"{name!r} is reserved; choose another name")
+        raise DomainError(Code.RESERVED_NAME, f"{name!r} is reserved; choose another name")
     return name
+
+
+def check_new_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(Code.WEAK_PASSWORD, f"a password needs at least {MIN_PASSWORD} characters")
+    return password
 
 
 def name_key(name: str) -> str:
@@ -79,10 +86,10 @@ class TokenSigner:
         try:
             claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
         except jwt.ExpiredSignatureError:
-            raise DomainError(401, "token_expired", "the token has expired; sign in again") from None
+            raise DomainError(Code.TOKEN_EXPIRED, "the token has expired; sign in again") from None
         except jwt.InvalidTokenError:
-            raise DomainError(401, "invalid_token", "the token is not valid; sign in again") from None
+            raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again") from None
         kind, name = claims.get("kind"), claims.get("sub")
         if claims.get("typ") != "access" or kind not in ("guest", "user") or not isinstance(name, str):
-            raise DomainError(401, "invalid_token", "the token is not valid; sign in again")
+            raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again")
         return Identity(name=name, kind=kind, sid=str(claims.get("sid", "")))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from api.errors import DomainError
-from api.wire.events import StreamKey, format_stream_id, parse_stream_id
+from api.domain.errors import Code, DomainError
+from api.wire.ids import StreamKey, format_stream_id, parse_stream_id
 
 ROOM_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -14,8 +14,7 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 def check_room(name: str) -> str:
     if not ROOM_NAME.match(name):
         raise DomainError(
-            422,
-            "invalid_room",
+            Code.INVALID_ROOM,
             f"room name {name[:80]!r} is invalid: use 1-64 characters of a-z, 0-9, '-' and '_'",
         )
     return name
@@ -23,13 +22,12 @@ def check_room(name: str) -> str:
 
 def check_text(text: object, max_chars: int) -> str:
     if not isinstance(text, str):
-        raise DomainError(422, "invalid_text", "'text' must be a string")
+        raise DomainError(Code.INVALID_TEXT, "'text' must be a string")
     if not text.strip():
-        raise DomainError(422, "empty_message", "message text is empty")
+        raise DomainError(Code.EMPTY_MESSAGE, "message text is empty")
     if len(text) > max_chars:
         raise DomainError(
-            413,
-            "message_too_long",
+            Code.MESSAGE_TOO_LONG,
             f"message is {len(text)} characters; the limit is {max_chars}",
         )
     return text
@@ -40,8 +38,7 @@ def check_client_id(value: object) -> str | None:
         return None
     if not isinstance(value, str) or not CLIENT_ID.match(value):
         raise DomainError(
-            422,
-            "invalid_client_id",
+            Code.INVALID_CLIENT_ID,
             "client_id must be 1-128 characters of letters, digits and . _ : -",
         )
     return value
@@ -51,11 +48,11 @@ def check_cursor(value: str, name: str) -> StreamKey:
     try:
         return parse_stream_id(value)
     except ValueError as exc:
-        raise DomainError(422, "invalid_cursor", f"{name}: {exc}") from None
+        raise DomainError(Code.INVALID_CURSOR, f"{name}: {exc}") from None
 
 
 def check_message_id(value: str, name: str = "id") -> str:
     """A message's full stream id ("1700000000000-0"), as read receipts need it."""
     if format_stream_id(check_cursor(value, name)) != value:
-        raise DomainError(422, "invalid_cursor", f"{name}: give the message's full id, like 1700000000000-0")
+        raise DomainError(Code.INVALID_CURSOR, f"{name}: give the message's full id, like 1700000000000-0")
     return value

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
-from api.deps import HubDep, RedisDep
-from api.errors import error_body
+from api.transport.deps import HubDep, RedisDep
+from api.transport.errors import error_body
 
 router = APIRouter()
 

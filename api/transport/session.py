@@ -9,9 +9,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import COOKIE, AccountsDep, SignerDep, token_identity
-from api.domain.identity import Identity, TokenSigner, check_name
-from api.errors import DomainError
+from api.domain.identity import Identity, check_name
+from api.transport.deps import COOKIE, AccountsDep, SignerDep, current_session, require_user, token_identity
 
 router = APIRouter()
 
@@ -40,20 +39,12 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
     return response
 
 
-def _current(request: Request, signer: TokenSigner) -> Identity | None:
-    """The caller's session, if it has a valid one (a stale token just means none)."""
-    try:
-        return token_identity(request, signer, allow_cookie=True)
-    except DomainError:
-        return None
-
-
 @router.post("/api/session")
 async def create_session(
     body: SessionRequest, request: Request, accounts: AccountsDep, signer: SignerDep
 ) -> JSONResponse:
     name = check_name(body.name)
-    current = _current(request, signer)
+    current = current_session(request, signer)
     if body.password is None:
         who = await accounts.claim_guest(name, current)
         return _session_response(request, signer, who, 201 if not current or current.sid != who.sid else 200)
@@ -63,15 +54,13 @@ async def create_session(
 
 @router.get("/api/session")
 async def whoami(request: Request, signer: SignerDep) -> dict[str, str]:
-    who = token_identity(request, signer, allow_cookie=True)
-    if who is None:
-        raise DomainError(401, "sign_in_required", "no session: POST /api/session first")
+    who = require_user(token_identity(request, signer, allow_cookie=True))
     return {"name": who.name, "kind": who.kind}
 
 
 @router.delete("/api/session", status_code=204)
 async def end_session(request: Request, signer: SignerDep, accounts: AccountsDep) -> Response:
-    who = _current(request, signer)
+    who = current_session(request, signer)
     if who is not None and who.kind == "guest":
         await accounts.release(who)
     response = Response(status_code=204)

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from redis.exceptions import RedisError
 
-from api.broker import eager
-from api.broker.resume import resume
-from api.broker.subscription import Closed, Subscription
-from api.deps import COOKIE, token_identity
+from api.broker.subscription import End, Subscription
+from api.domain.errors import Code, DomainError, Unavailable
 from api.domain.identity import Identity, TokenSigner
-from api.domain.messages import check_client_id, check_cursor, check_message_id, check_room, check_text
-from api.errors import DomainError, RedisUnavailable
+from api.domain.messages import check_cursor, check_room
+from api.transport.delivery import Delivery
+from api.transport.deps import COOKIE, MessagingDep, SignalingDep, SignerDep, StreamsDep, token_identity
+from api.transport.errors import CLOSE_UNAVAILABLE, close_code
+from api.usecases.messaging import Messaging
+from api.usecases.signaling import Signaling
+from api.wire import events
 from api.wire.events import Event
+from api.wire.ids import StreamKey
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-# Close codes: 1008 policy (bad input, no access), 1001 going away, 1013 try again later.
-CLOSE_FOR = {"slow": 1013, "expired": 1001, "shutdown": 1001}
-
-
-def _frame(kind: str, **fields: object) -> Event:
-    return Event("", kind, json.dumps(fields, ensure_ascii=False, separators=(",", ":")))
+# How a stream's end closes the socket: 1001 going away, 1013 try again later.
+CLOSE_FOR = {End.SLOW: 1013, End.EXPIRED: 1001, End.SHUTDOWN: 1001}
 
 
 def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
@@ -37,106 +37,103 @@ def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
     origin = websocket.headers.get("origin")
     same_origin = origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
     if not same_origin and COOKIE in websocket.cookies and "authorization" not in websocket.headers:
-        raise DomainError(403, "cross_origin", "cross-origin sockets must authenticate with a header")
+        raise DomainError(Code.CROSS_ORIGIN, "cross-origin sockets must authenticate with a header")
     return token_identity(websocket, signer, allow_cookie=same_origin)
 
 
+def _encode(event: Event, _: Mapping[str, StreamKey]) -> str | None:
+    return None if event.kind == "heartbeat" else event.ws()
+
+
+class _Handlers:
+    """What a client may send over its socket, answered through the same use cases as HTTP."""
+
+    def __init__(self, messaging: Messaging, signaling: Signaling, room: str, who: Identity | None) -> None:
+        self._messaging = messaging
+        self._signaling = signaling
+        self._room = room
+        self._who = who
+
+    async def handle(self, raw: str) -> Event | None:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return events.signal("error", code=Code.INVALID_JSON, message=f"frame is not valid JSON: {exc}")
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind not in ("message", "typing", "read"):
+            return events.signal(
+                "error", code=Code.INVALID_FRAME, message='send {"type": "message" | "typing" | "read", ...}'
+            )
+        client_id = data.get("client_id")
+        try:
+            if self._who is None:
+                raise DomainError(Code.SIGN_IN_REQUIRED, "sign in (POST /api/session) before sending")
+            if kind == "typing":
+                await self._signaling.typing(self._room, self._who)
+                return None
+            if kind == "read":
+                await self._signaling.read(self._room, self._who, data.get("id"))
+                return None
+            sent = await self._messaging.send(self._room, self._who, data.get("text"), client_id)
+        except DomainError as exc:
+            return events.signal("error", code=exc.code, message=exc.message, client_id=client_id)
+        except RedisError:
+            err = Unavailable()
+            return events.signal("error", code=err.code, message=err.message, client_id=client_id)
+        return events.ack(client_id or None, sent.id, sent.message_json)
+
+
 @router.websocket("/api/rooms/{room}/ws")
-async def room_socket(websocket: WebSocket, room: str) -> None:
-    state = websocket.state
+async def room_socket(
+    websocket: WebSocket,
+    room: str,
+    streams: StreamsDep,
+    messaging: MessagingDep,
+    signaling: SignalingDep,
+    signer: SignerDep,
+) -> None:
+    # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
+    await websocket.accept()
     try:
         check_room(room)
         raw = websocket.query_params.get("last_event_id")
         after = check_cursor(raw, "last_event_id") if raw else None
-        who = _identity(websocket, state.signer)
-        await state.rooms.check_read(room, who)
+        who = _identity(websocket, signer)
+        async with streams.open((room,), who, {room: after}) as opened:
+            delivery = Delivery(opened.sub, _encode, websocket.send_text)
+            handlers = _Handlers(messaging, signaling, room, who)
+            reader = asyncio.create_task(_read(websocket, opened.sub, handlers))
+            try:
+                async for event in opened.catch_up:
+                    if opened.sub.closed:
+                        break
+                    await delivery.send((event,))
+                reason = await delivery.run()
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
     except DomainError as exc:
-        # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
-        await websocket.accept()
-        await websocket.close(code=1008, reason=f"{exc.code}: {exc.message}"[:120])
+        await websocket.close(code=close_code(exc.code), reason=f"{exc.code}: {exc.message}"[:120])
         return
     except RedisError:
-        await websocket.accept()
-        await websocket.close(code=1013, reason="the message store is unreachable; reconnect shortly")
+        await websocket.close(code=CLOSE_UNAVAILABLE, reason="the message store is unreachable; reconnect shortly")
         return
-    await websocket.accept()
-    async with state.hub.subscribe((room,)) as sub, state.presence.present((room,), who):
-        try:
-            async for event in resume(state.store, sub, {room: after}):
-                if sub.fresh(event):
-                    await websocket.send_text(event.ws())
-        except RedisError:
-            await websocket.close(code=1013, reason="the message store is unreachable; reconnect shortly")
-            return
-        async with asyncio.TaskGroup() as group:
-            reader = group.create_task(_read(websocket, sub, state, room, who))
-            await _pump(websocket, sub)
-            reader.cancel()
-        code = CLOSE_FOR.get(sub.reason)
-        if code is not None:
-            await websocket.close(code=code, reason=sub.reason)
+    except WebSocketDisconnect:
+        return
+    code = CLOSE_FOR.get(reason)
+    if code is not None:
+        await websocket.close(code=code, reason=reason.value)
 
 
-async def _pump(websocket: WebSocket, sub: Subscription) -> None:
-    def sink(event: Event) -> Awaitable[None] | None:
-        if event.kind == "heartbeat" or not sub.fresh(event):
-            return None
-        return eager.start(websocket.send_text(event.ws()))
-
-    sub.attach(sink)
+async def _read(websocket: WebSocket, sub: Subscription, handlers: _Handlers) -> None:
     try:
         while True:
-            for event in await sub.get():
-                if event.kind != "heartbeat" and sub.fresh(event):
-                    sub.writing(True)
-                    await websocket.send_text(event.ws())
-                    sub.writing(False)
-    except Closed:
-        return
-    except asyncio.CancelledError:
-        if sub.reason != "slow" and not sub.blocked:
-            raise
-        current = asyncio.current_task()
-        if current is not None:
-            current.uncancel()
-
-
-async def _read(websocket: WebSocket, sub: Subscription, state: Any, room: str, who: Identity | None) -> None:
-    try:
-        while True:
-            raw = await websocket.receive_text()
-            reply = await _handle(raw, state, room, who)
+            reply = await handlers.handle(await websocket.receive_text())
             if reply is not None:
                 sub.push(reply)
     except WebSocketDisconnect:
-        sub.close("disconnected")
-
-
-async def _handle(raw: str, state: Any, room: str, who: Identity | None) -> Event | None:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return _frame("error", code="invalid_json", message=f"frame is not valid JSON: {exc}")
-    kind = data.get("type") if isinstance(data, dict) else None
-    if kind not in ("message", "typing", "read"):
-        return _frame("error", code="invalid_frame", message='send {"type": "message" | "typing" | "read", ...}')
-    client_id = data.get("client_id")
-    try:
-        if who is None:
-            raise DomainError(401, "sign_in_required", "sign in (POST /api/session) before sending")
-        if kind == "typing":
-            await state.signals.typing(room, who)
-            return None
-        if kind == "read":
-            await state.signals.read(room, who, check_message_id(str(data.get("id", ""))))
-            return None
-        text = check_text(data.get("text"), state.settings.max_message_chars)
-        cid = check_client_id(client_id)
-        sent = await state.store.send(room, who, text, cid)
-    except DomainError as exc:
-        return _frame("error", code=exc.code, message=exc.message, client_id=client_id)
-    except RedisError:
-        err = RedisUnavailable()
-        return _frame("error", code=err.code, message=err.message, client_id=client_id)
-    message = json.loads(sent.message)
-    return _frame("ack", id=message["id"], client_id=cid, message=message)
+        sub.close(End.DISCONNECTED)
+    except Exception:
+        logger.exception("reading a client's socket failed; closing it")
+        sub.close(End.ERROR)

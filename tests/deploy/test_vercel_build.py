@@ -55,10 +55,16 @@ def _uv() -> str:
 
 def _clean_copy(dest: Path) -> None:
     """What a Git deployment sees: tracked files and new files that are not ignored."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         source = ROOT / rel
         if source.is_file():
@@ -115,8 +121,13 @@ def test_vercel_build_bundles_the_app_with_the_configured_limits(tmp_path: Path)
 
     started = time.monotonic()
     build = subprocess.run(
-        [cli, "build", "--yes"], cwd=project, env=env, capture_output=True, text=True,
-        timeout=BUILD_TIMEOUT, stdin=subprocess.DEVNULL,
+        [cli, "build", "--yes"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        stdin=subprocess.DEVNULL,
     )
     took = time.monotonic() - started
     assert build.returncode == 0, f"vercel build failed after {took:.0f}s:\n{build.stdout}\n{build.stderr}"

@@ -1,7 +1,7 @@
 import pytest
 
+from api.domain.errors import Code, DomainError
 from api.domain.messages import check_message_id, check_room
-from api.errors import DomainError
 
 
 @pytest.mark.parametrize("good", ["1700000000000-0", "5-12"])
@@ -13,7 +13,7 @@ def test_full_message_ids(good: str) -> None:
 def test_partial_or_malformed_message_ids(bad: str) -> None:
     with pytest.raises(DomainError) as err:
         check_message_id(bad)
-    assert (err.value.status, err.value.code) == (422, "invalid_cursor")
+    assert err.value.code is Code.INVALID_CURSOR
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,18 @@ from fastapi import Depends
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
-from api.broker.accounts import Accounts
 from api.broker.hub import Hub
-from api.broker.presence import Presence
-from api.broker.rooms import Rooms
-from api.broker.signals import Signals
-from api.broker.store import MessageStore
 from api.config import Settings
+from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
-from api.errors import DomainError
+from api.usecases.accounts import Accounts
+from api.usecases.messaging import Messaging
+from api.usecases.rooms import Rooms
+from api.usecases.signaling import Signaling
+from api.usecases.streams import Streams
 
 COOKIE = "chat_token"
-
 
 T = TypeVar("T")
 
@@ -39,13 +38,13 @@ def _state(name: str, kind: type[T]) -> Callable[[HTTPConnection], Awaitable[T]]
 
 SettingsDep = Annotated[Settings, Depends(_state("settings", Settings))]
 RedisDep = Annotated[Redis, Depends(_state("redis", Redis))]
-StoreDep = Annotated[MessageStore, Depends(_state("store", MessageStore))]
 HubDep = Annotated[Hub, Depends(_state("hub", Hub))]
+SignerDep = Annotated[TokenSigner, Depends(_state("signer", TokenSigner))]
 AccountsDep = Annotated[Accounts, Depends(_state("accounts", Accounts))]
 RoomsDep = Annotated[Rooms, Depends(_state("rooms", Rooms))]
-PresenceDep = Annotated[Presence, Depends(_state("presence", Presence))]
-SignalsDep = Annotated[Signals, Depends(_state("signals", Signals))]
-SignerDep = Annotated[TokenSigner, Depends(_state("signer", TokenSigner))]
+MessagingDep = Annotated[Messaging, Depends(_state("messaging", Messaging))]
+StreamsDep = Annotated[Streams, Depends(_state("streams", Streams))]
+SignalingDep = Annotated[Signaling, Depends(_state("signaling", Signaling))]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:
@@ -54,7 +53,7 @@ def _bearer(conn: HTTPConnection) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise DomainError(401, "invalid_token", "send the token as 'Authorization: Bearer TOKEN'")
+        raise DomainError(Code.INVALID_TOKEN, "send the token as 'Authorization: Bearer TOKEN'")
     return token.strip()
 
 
@@ -75,13 +74,24 @@ def token_identity(conn: HTTPConnection, signer: TokenSigner, allow_cookie: bool
         return None
 
 
-async def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
-    who = token_identity(conn, signer, allow_cookie=False)
+def current_session(conn: HTTPConnection, signer: TokenSigner) -> Identity | None:
+    """The caller's session, if it has a valid one (a stale token just means none)."""
+    try:
+        return token_identity(conn, signer, allow_cookie=True)
+    except DomainError:
+        return None
+
+
+def require_user(who: Identity | None) -> Identity:
     if who is None:
         raise DomainError(
-            401, "sign_in_required", "sign in first: POST /api/session, then send 'Authorization: Bearer TOKEN'"
+            Code.SIGN_IN_REQUIRED, "sign in first: POST /api/session, then send 'Authorization: Bearer TOKEN'"
         )
     return who
+
+
+async def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
+    return require_user(token_identity(conn, signer, allow_cookie=False))
 
 
 async def _viewer(conn: HTTPConnection, signer: SignerDep) -> Identity | None:

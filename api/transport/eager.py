@@ -12,7 +12,7 @@ from types import CoroutineType
 from typing import Any
 
 
-def start(coro: Awaitable[None]) -> Awaitable[None] | None:
+def start(coro: Awaitable[None]) -> Rest | Awaitable[None] | None:
     """Runs `coro` up to its first suspension. None if it finished; else what finishes it."""
     if type(coro) is not CoroutineType:
         return coro  # some other awaitable: nothing to run early, the caller's task awaits it
@@ -20,10 +20,10 @@ def start(coro: Awaitable[None]) -> Awaitable[None] | None:
         yielded = coro.send(None)
     except StopIteration:
         return None
-    return _Rest(coro, yielded)
+    return Rest(coro, yielded)
 
 
-class _Rest:
+class Rest:
     """Awaiting this resumes the coroutine where `start` left it, in the awaiting task."""
 
     __slots__ = ("_coro", "_yielded")
@@ -31,6 +31,10 @@ class _Rest:
     def __init__(self, coro: Coroutine[Any, Any, None], yielded: Any) -> None:
         self._coro = coro
         self._yielded = yielded
+
+    def close(self) -> None:
+        """Abandons the rest (the stream ended first): the coroutine is closed, not left pending."""
+        self._coro.close()
 
     def __await__(self) -> Generator[Any, None, None]:
         coro, yielded = self._coro, self._yielded

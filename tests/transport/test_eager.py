@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from api.broker import eager
+from api.transport import eager
 
 
 async def test_a_coroutine_that_never_waits_runs_to_the_end_at_once() -> None:
@@ -66,3 +66,19 @@ async def test_errors_and_cancellation_reach_the_coroutine() -> None:
 
 async def _await(awaitable: object) -> None:
     await awaitable  # type: ignore[misc]
+
+
+async def test_an_abandoned_rest_is_closed_not_left_pending() -> None:
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    steps: list[str] = []
+
+    async def stuck() -> None:
+        try:
+            await gate
+        finally:
+            steps.append("cleaned up")
+
+    rest = eager.start(stuck())
+    assert isinstance(rest, eager.Rest)
+    rest.close()
+    assert steps == ["cleaned up"]

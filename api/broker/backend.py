@@ -1,0 +1,102 @@
+"""Where the hub's live events come from: a small interface, and its implementation on one Redis.
+
+A backend delivers every event published for the rooms it was told of, in order per room, and
+can read back what a room's stream holds after an id (to catch up after a reconnect). One Redis
+uses a single pattern subscription, so adding and removing rooms costs nothing; a Redis Cluster
+backend would subscribe per room on the shard that owns it (sharded pub/sub).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from api.broker import keys
+from api.broker.store import MessageStore
+from api.wire import envelope
+from api.wire.events import Event
+from api.wire.ids import StreamKey
+
+logger = logging.getLogger(__name__)
+
+
+class Backend(Protocol):
+    async def connect(self, rooms: list[str]) -> None:
+        """Subscribes (again) and returns once events of `rooms` flow; raises if Redis is away."""
+
+    async def add_rooms(self, rooms: list[str]) -> None: ...
+
+    async def remove_rooms(self, rooms: list[str]) -> None: ...
+
+    async def next_event(self, idle_seconds: float) -> Event | None:
+        """The next event; None after `idle_seconds` of silence, once the connection proved alive."""
+
+    def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
+        """The stored events of `room` after `after`, oldest first."""
+
+    async def disconnect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class RedisPubSub:
+    """One PSUBSCRIBE on every room's live channel, on one Redis connection."""
+
+    def __init__(self, redis: Redis, store: MessageStore) -> None:
+        self._redis = redis
+        self._store = store
+        self._pubsub: PubSub | None = None
+        self._prefix = len(keys.LIVE_PREFIX)
+
+    async def connect(self, rooms: list[str]) -> None:
+        await self.disconnect()
+        self._pubsub = pubsub = self._redis.pubsub()
+        await pubsub.psubscribe(keys.LIVE_PATTERN)
+        # Live once Redis confirms the subscription; only then is catching up gap-free.
+        while True:
+            msg = await pubsub.get_message(timeout=None)
+            if msg is not None and msg["type"] == "psubscribe":
+                return
+
+    async def add_rooms(self, rooms: list[str]) -> None:
+        return None
+
+    async def remove_rooms(self, rooms: list[str]) -> None:
+        return None
+
+    async def next_event(self, idle_seconds: float) -> Event | None:
+        pubsub = self._pubsub
+        if pubsub is None:
+            raise ConnectionError("not connected")
+        while True:
+            msg = await pubsub.get_message(timeout=idle_seconds)
+            if msg is None:
+                # Idle: make sure the connection is still there rather than silently half-open.
+                await pubsub.ping()
+                return None
+            if msg["type"] != "pmessage":
+                continue
+            try:
+                return envelope.decode(msg["channel"][self._prefix :], msg["data"])
+            except ValueError:
+                logger.warning("ignoring a malformed event on %s", msg["channel"])
+
+    async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
+        async for entry_id, message in self._store.replay(room, after):
+            yield Event(room, "message", message, entry_id)
+
+    async def disconnect(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        await self.disconnect()
+        await self._redis.aclose()

@@ -1,0 +1,42 @@
+"""Who may read and change a room."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.domain.errors import Code, DomainError
+from api.domain.identity import Identity
+
+# The room every client opens first: nobody may lock the others out of it.
+ALWAYS_PUBLIC = frozenset({"general"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the store knows of a room for one person."""
+
+    exists: bool
+    private: bool
+    member: bool
+
+
+def require_read(room: str, access: Access, who: Identity | None) -> None:
+    """Private rooms are for their members only; everything else is public."""
+    if access.private and not access.member:
+        if who is None:
+            raise DomainError(Code.SIGN_IN_REQUIRED, f"room {room!r} is private: sign in as a member")
+        raise DomainError(Code.NOT_A_MEMBER, f"room {room!r} is private and you are not a member")
+
+
+def require_can_create(room: str, private: bool) -> None:
+    if private and room in ALWAYS_PUBLIC:
+        raise DomainError(Code.ROOM_EXISTS, f"room {room!r} is everyone's and cannot be private")
+
+
+def require_can_add_member(room: str, access: Access) -> None:
+    if not access.exists:
+        raise DomainError(Code.NO_SUCH_ROOM, f"room {room!r} does not exist")
+    if not access.private:
+        raise DomainError(Code.PUBLIC_ROOM, f"room {room!r} is public: anyone can join it already")
+    if not access.member:
+        raise DomainError(Code.NOT_A_MEMBER, f"only members of {room!r} can add members")

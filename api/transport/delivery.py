@@ -1,0 +1,151 @@
+"""The one way live events reach a client, whatever the transport.
+
+A transport gives an encoder (event -> payload, or None to skip it) and a write (payload ->
+awaitable); the delivery does the rest:
+- it skips stored events the client was already sent (`sent`: replay and live overlap once);
+- while the client keeps up, the hub's task writes each event at once (see eager.py): no task
+  switch, timer or queue per delivery;
+- a write that has to wait for the socket is finished by the client's own task, and whatever
+  arrives meanwhile waits in the subscription's bounded queue, written later in one batch;
+- when the subscription ends while a write is stuck (a client that stopped reading, a shutdown),
+  the client's task is cancelled out of it; an eager write never finished is closed;
+- it ends the stream after `max_seconds` and says why it ended (End).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Generic, TypeVar
+
+from api.broker.subscription import Closed, End, Subscription
+from api.transport import eager
+from api.wire.events import Event
+from api.wire.ids import StreamKey
+
+logger = logging.getLogger(__name__)
+
+P = TypeVar("P", bytes, str)
+Encoder = Callable[[Event, Mapping[str, StreamKey]], P | None]
+Writer = Callable[[P], Awaitable[None]]
+
+
+def _each(payloads: list[P]) -> list[P]:
+    return payloads
+
+
+class Delivery(Generic[P]):
+    __slots__ = ("_cut", "_encode", "_merge", "_pending", "_sub", "_task", "_write", "_writing", "sent")
+
+    def __init__(
+        self,
+        sub: Subscription,
+        encode: Encoder[P],
+        write: Writer[P],
+        merge: Callable[[list[P]], list[P]] = _each,
+    ) -> None:
+        """`merge` turns a batch of payloads into what is written (one joined chunk, for SSE)."""
+        self._sub = sub
+        self._encode: Encoder[P] = encode
+        self._write: Writer[P] = write
+        self._merge: Callable[[list[P]], list[P]] = merge
+        self.sent: dict[str, StreamKey] = dict(sub.anchors)
+        self._task: asyncio.Task[object] | None = None
+        self._writing = False
+        self._pending: eager.Rest | Awaitable[None] | None = None
+        self._cut = False
+
+    def _take(self, event: Event) -> P | None:
+        """The event's payload if the client was not sent it yet; from now on it counts as sent."""
+        key = event.key
+        if key is not None:
+            room = event.room
+            if key <= self.sent[room]:
+                return None
+            self.sent[room] = key
+        return self._encode(event, self.sent)
+
+    async def send(self, events: Iterable[Event]) -> None:
+        """Writes `events` from the client's own task (markers, the replay, a reply)."""
+        payloads = [p for p in map(self._take, events) if p is not None]
+        for payload in self._merge(payloads) if payloads else ():
+            await self.write(payload)
+
+    async def write(self, payload: P) -> None:
+        """Writes one payload from the client's own task; a stuck write can be cut (see _closing)."""
+        self._writing = True
+        try:
+            await self._write(payload)
+        finally:
+            self._writing = False
+
+    async def run(self, max_seconds: float = 0) -> End:
+        """Delivers live events until the subscription ends; returns why it ended."""
+        sub = self._sub
+        self._task = asyncio.current_task()
+        timer = asyncio.get_running_loop().call_later(max_seconds, sub.close, End.EXPIRED) if max_seconds else None
+        sub.listen(self._offer, self._closing)
+        try:
+            while True:
+                batch = await sub.get()
+                if self._pending is not None:
+                    await self._finish_pending()  # before the batch, which came after it
+                if batch:
+                    await self.send(batch)
+        except Closed as closed:
+            return closed.reason
+        except asyncio.CancelledError:
+            if not self._cut:
+                # Cancelled from outside (the server stopping): this stream ends, the client resumes.
+                sub.close(End.SHUTDOWN)
+            if self._task is not None:
+                self._task.uncancel()
+            return sub.reason
+        except Exception as exc:
+            logger.warning("writing to a client failed (%r); its stream ends", exc)
+            sub.close(End.ERROR)
+            return End.ERROR
+        finally:
+            sub.listen(None, None)
+            if timer is not None:
+                timer.cancel()
+            pending, self._pending = self._pending, None
+            if isinstance(pending, eager.Rest):
+                pending.close()
+
+    def _offer(self, event: Event) -> bool:
+        """Runs in the hub's task: writes `event` at once if the client is idle."""
+        if self._writing or self._pending is not None:
+            return False
+        payload = self._take(event)
+        if payload is None:
+            return True
+        try:
+            pending = eager.start(self._write(payload))
+        except Exception as exc:
+            logger.warning("writing to a client failed (%r); its stream ends", exc)
+            self._sub.close(End.ERROR)
+            return True
+        if pending is not None:
+            # The socket is full: the client's own task finishes this write, then the queue.
+            self._pending = pending
+            self._sub.wake()
+        return True
+
+    async def _finish_pending(self) -> None:
+        pending = self._pending
+        self._writing = True
+        try:
+            if pending is not None:
+                await pending
+        finally:
+            self._pending = None
+            self._writing = False
+
+    def _closing(self, reason: End) -> None:
+        """The subscription ended: a write stuck on the client's socket is cut short."""
+        task = self._task
+        if (self._writing or self._pending is not None) and task is not None and task is not asyncio.current_task():
+            self._cut = True
+            task.cancel()

@@ -1,0 +1,105 @@
+"""Errors at the edge: each domain code's HTTP status and WebSocket close code, and the JSON body
+every error answer has."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.domain.errors import Code, DomainError, Unavailable
+
+logger = logging.getLogger(__name__)
+
+STATUS: dict[Code, int] = {
+    Code.BAD_REQUEST: 400,
+    Code.INVALID_JSON: 400,
+    Code.INVALID_ENCODING: 400,
+    Code.PUBLIC_ROOM: 400,
+    Code.SIGN_IN_REQUIRED: 401,
+    Code.INVALID_TOKEN: 401,
+    Code.TOKEN_EXPIRED: 401,
+    Code.NAME_RELEASED: 401,
+    Code.WRONG_PASSWORD: 401,
+    Code.NOT_A_MEMBER: 403,
+    Code.CROSS_ORIGIN: 403,
+    Code.NOT_FOUND: 404,
+    Code.NO_SUCH_ROOM: 404,
+    Code.NO_SUCH_MESSAGE: 404,
+    Code.METHOD_NOT_ALLOWED: 405,
+    Code.NAME_TAKEN: 409,
+    Code.NAME_REGISTERED: 409,
+    Code.ROOM_EXISTS: 409,
+    Code.MESSAGE_TOO_LONG: 413,
+    Code.BODY_TOO_LARGE: 413,
+    Code.UNSUPPORTED_MEDIA_TYPE: 415,
+    Code.INVALID_REQUEST: 422,
+    Code.INVALID_FRAME: 422,
+    Code.INVALID_NAME: 422,
+    Code.RESERVED_NAME: 422,
+    Code.WEAK_PASSWORD: 422,
+    Code.INVALID_ROOM: 422,
+    Code.INVALID_TEXT: 422,
+    Code.EMPTY_MESSAGE: 422,
+    Code.INVALID_CLIENT_ID: 422,
+    Code.INVALID_CURSOR: 422,
+    Code.TOO_MANY_ROOMS: 422,
+    Code.RATE_LIMITED: 429,
+    Code.TOO_MANY_ATTEMPTS: 429,
+    Code.UNAVAILABLE: 503,
+}
+_CODE_OF_STATUS = {
+    400: Code.BAD_REQUEST,
+    404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
+    413: Code.BODY_TOO_LARGE,
+    415: Code.UNSUPPORTED_MEDIA_TYPE,
+    422: Code.INVALID_REQUEST,
+}
+
+# WebSocket close codes: 1008 policy (bad input, no access), 1013 try again later.
+CLOSE_UNAVAILABLE = 1013
+CLOSE_REFUSED = 1008
+
+
+def close_code(code: Code) -> int:
+    return CLOSE_UNAVAILABLE if code is Code.UNAVAILABLE else CLOSE_REFUSED
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    return JSONResponse(error_body(error.code, error.message), status_code=STATUS[error.code], headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RedisError)
+    async def _redis(_: Request, exc: RedisError) -> JSONResponse:
+        logger.warning("redis unavailable: %s", exc)
+        return error_response(Unavailable())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _CODE_OF_STATUS.get(exc.status_code, Code.BAD_REQUEST)
+        message = exc.detail if isinstance(exc.detail, str) else code.value
+        headers = getattr(exc, "headers", None)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return error_response(DomainError(Code.INVALID_REQUEST, "; ".join(parts) or "invalid request"))

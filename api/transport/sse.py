@@ -1,0 +1,113 @@
+"""A lean ASGI response for Server-Sent Events, fed by a stream the use case opened.
+
+sse-starlette's EventSourceResponse runs an anyio task group per response (its sender, a ping
+task, a disconnect listener and an exit watcher); at thousands of streams per process those tasks
+and their per-event handoff cost more than the write itself. This response keeps one small task
+per client (it waits for the disconnect) and writes through the shared Delivery; sse-starlette
+still encodes every frame (api/wire/sse.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from redis.exceptions import RedisError
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from api.broker.subscription import End, Subscription
+from api.transport.delivery import Delivery
+from api.usecases.streams import Opened
+from api.wire import sse
+from api.wire.events import Event
+from api.wire.ids import StreamKey, format_positions
+
+logger = logging.getLogger(__name__)
+
+Encoder = Callable[[Event, Mapping[str, StreamKey]], bytes]
+
+HEADERS = {
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+    "content-type": "text/event-stream; charset=utf-8",
+}
+REPLAY_CHUNK = 64 * 1024
+
+
+def single_room(event: Event, _: Mapping[str, StreamKey]) -> bytes:
+    return event.sse()
+
+
+def multi_room(event: Event, sent: Mapping[str, StreamKey]) -> bytes:
+    """Frames whose id carries every room's position, so one id resumes them all."""
+    if event.id is None:
+        return event.sse()
+    return sse.with_id(format_positions(dict(sent)), event.sse_without_id())
+
+
+def _one_chunk(payloads: list[bytes]) -> list[bytes]:
+    return [b"".join(payloads)]
+
+
+class EventStream(Response):
+    def __init__(
+        self, opening: AbstractAsyncContextManager[Opened], *, encode: Encoder, retry_ms: int, max_seconds: float
+    ) -> None:
+        # No super().__init__: it would add a Content-Length for an empty body.
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+        self._opening = opening
+        self._encode = encode
+        self._retry_ms = retry_ms
+        self._max_seconds = max_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Opening checks access and reads positions before answering: a refusal or Redis being
+        # away is an error status, not a stream that ends at once.
+        async with self._opening as opened:
+            sub = opened.sub
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+            def write(body: bytes) -> Awaitable[None]:
+                return send({"type": "http.response.body", "body": body, "more_body": True})
+
+            delivery = Delivery(sub, self._encode, write, _one_chunk)
+            watcher = asyncio.create_task(_watch_disconnect(receive, sub))
+            try:
+                await delivery.write(sse.retry(self._retry_ms))
+                await self._catch_up(delivery, opened)
+                reason = await delivery.run(self._max_seconds)
+            except RedisError as exc:
+                logger.warning("stream ended: Redis failed during replay (%s)", exc)
+                reason = End.ERROR
+            finally:
+                watcher.cancel()
+            logger.debug("stream ended: %s", reason)
+            if reason is End.SLOW:
+                # Its socket is full: the closing chunk could not be written either.
+                logger.info("dropped a client too slow to read its stream; it resumes by id")
+                return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _catch_up(self, delivery: Delivery[bytes], opened: Opened) -> None:
+        batch: list[Event] = []
+        size = 0
+        async for event in opened.catch_up:
+            if opened.sub.closed:
+                return
+            batch.append(event)
+            size += len(event.data)
+            if size >= REPLAY_CHUNK:
+                await delivery.send(batch)
+                batch, size = [], 0
+        await delivery.send(batch)
+
+
+async def _watch_disconnect(receive: Receive, sub: Subscription) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    sub.close(End.DISCONNECTED)

@@ -1,0 +1,84 @@
+"""Sending, history pages and the long-poll: what HTTP and WebSocket both call."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from api.broker.rooms import RoomStore
+from api.broker.signals import Signals
+from api.broker.store import MessageStore, Page, SendResult, SendStatus
+from api.broker.subscription import Closed, Subscription
+from api.domain.errors import Code, DomainError
+from api.domain.identity import Identity
+from api.domain.messages import check_client_id, check_text
+from api.usecases.access import check_read
+from api.usecases.streams import Streams
+from api.wire.ids import StreamKey
+
+
+@dataclass(frozen=True)
+class Sent:
+    id: str
+    message_json: str  # the message as clients see it, JSON text
+    replayed: bool  # an earlier send with the same client id: nothing new was stored
+
+
+@dataclass(frozen=True)
+class History:
+    page: Page
+    reads: list[dict[str, Any]]
+    reset: bool = False  # the cursor was trimmed away or belongs to a wiped store
+
+
+class Messaging:
+    def __init__(
+        self, store: MessageStore, rooms: RoomStore, signals: Signals, streams: Streams, max_chars: int
+    ) -> None:
+        self._store = store
+        self._rooms = rooms
+        self._signals = signals
+        self._streams = streams
+        self._max_chars = max_chars
+
+    async def send(self, room: str, who: Identity, text: object, client_id: object) -> Sent:
+        """Stores and publishes a message from `who`, at most once per client id."""
+        result = await self._store.send(room, who, check_text(text, self._max_chars), check_client_id(client_id))
+        return _sent(room, result)
+
+    async def history(self, room: str, who: Identity | None, limit: int, before: StreamKey | None) -> History:
+        await check_read(self._rooms, room, who)
+        page = await self._store.page(room, limit, before=before)
+        return History(page, await self._signals.positions(room))
+
+    async def poll(self, room: str, who: Identity | None, after: StreamKey, limit: int, wait: float) -> History:
+        """The messages after `after`; if there are none yet, waits up to `wait` seconds for one."""
+        async with self._streams.open((room,), who, {room: after}, present=False) as opened:
+            reset = opened.reset
+            page = await self._store.page(room, limit, after=after)
+            if not page.messages and not reset and wait > 0:
+                try:
+                    await asyncio.wait_for(_next_message(opened.sub), wait)
+                except (TimeoutError, Closed):
+                    pass
+                else:
+                    page = await self._store.page(room, limit, after=after)
+        return History(page, await self._signals.positions(room), reset)
+
+
+async def _next_message(sub: Subscription) -> None:
+    while not any(event.key is not None for event in await sub.get()):
+        pass
+
+
+def _sent(room: str, result: SendResult) -> Sent:
+    status = result.status
+    if status is SendStatus.SENT or status is SendStatus.REPLAYED:
+        return Sent(result.id, result.message_json, replayed=status is SendStatus.REPLAYED)
+    if status is SendStatus.GUEST_LAPSED:
+        raise DomainError(Code.NAME_RELEASED, "your guest name was released after inactivity; sign in again")
+    if status is SendStatus.NOT_A_MEMBER:
+        raise DomainError(Code.NOT_A_MEMBER, f"only members of the private room {room!r} can send to it")
+    retry = max(1, -(-result.retry_ms // 1000))
+    raise DomainError(Code.RATE_LIMITED, f"too many messages; try again in {retry} s", retry_after=retry)

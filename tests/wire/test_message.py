@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from api.wire import envelope, message
+
+
+def test_the_message_json_is_the_entry_id_number_and_stored_body() -> None:
+    body = message.body(room="r", user="ü", text='say "hi"\n')
+    assert body == '"room":"r","user":"ü","text":"say \\"hi\\"\\n"}'
+    text = message.message_json("1700000000000-2", "7", body)
+    assert text == '{"id":"1700000000000-2","ts":1700000000000,"n":7,' + body
+    assert json.loads(text) == {
+        "id": "1700000000000-2",
+        "ts": 1700000000000,
+        "n": 7,
+        "room": "r",
+        "user": "ü",
+        "text": 'say "hi"\n',
+    }
+    assert message.from_entry("1700000000000-2", {"n": "7", "m": body}) == text
+
+
+def test_what_is_left_of_a_trimmed_message() -> None:
+    assert json.loads(message.trimmed_json("5-1", "r")) == {"id": "5-1", "ts": 5, "room": "r"}
+
+
+def test_a_published_message_arrives_as_the_same_json_as_history_gives() -> None:
+    body = message.body(room="r", user="u", text="hi")
+    event = envelope.decode("r", envelope.encode_message("5-1", "3", body))
+    assert (event.room, event.kind, event.id, event.key) == ("r", "message", "5-1", (5, 1))
+    assert event.data == message.from_entry("5-1", {"n": "3", "m": body})
+
+
+def test_signals_travel_without_an_id() -> None:
+    event = envelope.decode("room-1", envelope.encode("typing", "", '{"user":"u"}'))
+    assert (event.room, event.kind, event.id, event.key, event.data) == ("room-1", "typing", None, None, '{"user":"u"}')
+
+
+@pytest.mark.parametrize("bad", ["", "message", "message\n5-1", "message\n5-1\nno-number-line", "message\nx\n1\n{}"])
+def test_malformed_envelopes_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        envelope.decode("r", bad)
