@@ -22,7 +22,9 @@ from api.broker.accounts import AccountStore
 from api.broker.backend import RedisPubSub
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.hub import Hub
+from api.broker.layout import ensure_layout
 from api.broker.presence import Presence
+from api.broker.rates import RateCounters
 from api.broker.rooms import RoomStore
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
@@ -30,6 +32,7 @@ from api.config import Settings, get_settings
 from api.domain.identity import TokenSigner
 from api.transport import errors, events, health, messages, rooms, session, signals, websocket
 from api.usecases.accounts import Accounts
+from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
 from api.usecases.rooms import Rooms
 from api.usecases.signaling import Signaling
@@ -68,12 +71,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         redis = commands_client(settings.redis_url, settings.redis_max_connections)
-        limits = SendLimits(
+        send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
             per_window=settings.send_rate_count,
             window_ms=settings.send_rate_window_seconds * 1000,
         )
-        store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, limits)
+        store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, send_limits)
         hub = Hub(
             RedisPubSub(subscriber_client(settings.redis_url), store),
             queue_size=settings.client_queue_size,
@@ -84,8 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redis, settings.presence_ttl_seconds, settings.presence_grace_seconds, settings.guest_idle_seconds
         )
         room_store = RoomStore(redis)
+        account_store = AccountStore(redis, settings.guest_idle_seconds, settings.token_ttl_seconds)
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, room_store, presence)
+        limits = Limits(
+            RateCounters(redis), settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute
+        )
+        try:
+            await ensure_layout(redis)
+        except (RedisError, OSError) as exc:
+            logger.warning("could not check the Redis key layout (%s): Redis is unreachable", exc)
         signer = TokenSigner(await _signing_secret(settings, redis), settings.token_ttl_seconds)
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
@@ -97,8 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "hub": hub,
                 "signer": signer,
                 "streams": streams,
-                "accounts": Accounts(AccountStore(redis, settings.guest_idle_seconds)),
-                "rooms": Rooms(room_store, presence),
+                "accounts": Accounts(account_store, settings.login_failures_per_name, settings.login_window_seconds),
+                "rooms": Rooms(room_store, account_store, presence, limits, settings.admins),
+                "limits": limits,
                 "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars),
                 "signaling": Signaling(room_store, signal_store, presence),
             }

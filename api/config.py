@@ -52,10 +52,19 @@ class Settings(BaseSettings):
     send_rate_count: int = Field(20, gt=0, description="Messages one person may send per window.")
     send_rate_window_seconds: int = Field(10, gt=0)
     stream_rooms_max: int = Field(50, gt=0, description="Rooms one multi-room stream may follow.")
+    login_failures_per_name: int = Field(10, gt=0, description="Wrong passwords checked per name per window.")
+    login_window_seconds: int = Field(300, gt=0)
+    session_rate_per_address_per_minute: int = Field(30, gt=0, description="Sign-ins per client address.")
+    room_create_rate_per_hour: int = Field(10, gt=0, description="Rooms one person (or address) may create.")
+    chat_admins: str = Field("", description="Comma-separated registered names that may remove and delete.")
     public_dir: str = Field(
         os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
         description="Static browser app, mounted when the folder exists.",
     )
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(name.strip().lower() for name in self.chat_admins.split(",") if name.strip())
 
     @property
     def production(self) -> bool:

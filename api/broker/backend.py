@@ -52,17 +52,17 @@ class RedisPubSub:
         self._redis = redis
         self._store = store
         self._pubsub: PubSub | None = None
-        self._prefix = len(keys.LIVE_PREFIX)
 
     async def connect(self, rooms: list[str]) -> None:
         await self.disconnect()
         self._pubsub = pubsub = self._redis.pubsub()
-        await pubsub.psubscribe(keys.LIVE_PATTERN)
-        # Live once Redis confirms the subscription; only then is catching up gap-free.
-        while True:
+        await pubsub.psubscribe(keys.ROOM_LIVE_PATTERN, keys.USER_LIVE_PATTERN)
+        # Live once Redis confirms both subscriptions; only then is catching up gap-free.
+        confirmed = 0
+        while confirmed < 2:
             msg = await pubsub.get_message(timeout=None)
             if msg is not None and msg["type"] == "psubscribe":
-                return
+                confirmed += 1
 
     async def add_rooms(self, rooms: list[str]) -> None:
         return None
@@ -83,11 +83,13 @@ class RedisPubSub:
             if msg["type"] != "pmessage":
                 continue
             try:
-                return envelope.decode(msg["channel"][self._prefix :], msg["data"])
+                return envelope.decode(keys.room_of_channel(msg["channel"]), msg["data"])
             except ValueError:
                 logger.warning("ignoring a malformed event on %s", msg["channel"])
 
     async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
+        if room.startswith(keys.USER_ROOM):
+            return
         async for entry_id, message in self._store.replay(room, after):
             yield Event(room, "message", message, entry_id)
 

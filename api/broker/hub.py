@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -11,8 +12,11 @@ from contextlib import asynccontextmanager
 
 from redis.exceptions import RedisError
 
+from api.broker import keys
 from api.broker.backend import Backend
 from api.broker.subscription import End, Subscription
+from api.domain.identity import Identity
+from api.domain.rooms import readable_after
 from api.wire.events import HEARTBEAT, Event
 
 logger = logging.getLogger(__name__)
@@ -65,15 +69,17 @@ class Hub:
         await self._backend.close()
 
     @asynccontextmanager
-    async def subscribe(self, rooms: tuple[str, ...]) -> AsyncIterator[Subscription]:
-        """Registers a client before it reads its position or replays history, so that nothing
-        published meanwhile is missed; the caller then anchors each room."""
+    async def subscribe(self, rooms: tuple[str, ...], viewer: Identity | None = None) -> AsyncIterator[Subscription]:
+        """Registers a client before it checks access, reads its position or replays history, so
+        that nothing published meanwhile (an access change included) is missed; the caller then
+        anchors each room. A signed-in client also follows its own channel (membership, sign-out)."""
         if not self._tasks:
             self._start()
-        sub = Subscription(rooms, self._queue_size)
+        sub = Subscription(rooms, self._queue_size, viewer)
         self._all.add(sub)
-        new = [room for room in sub.rooms if room not in self._rooms]
-        for room in sub.rooms:
+        channels = (*rooms, keys.USER_ROOM + viewer.user_id) if viewer is not None else rooms
+        new = [room for room in channels if room not in self._rooms]
+        for room in channels:
             self._rooms.setdefault(room, set()).add(sub)
         try:
             if new and self.connected.is_set():
@@ -83,7 +89,7 @@ class Hub:
             sub.close(End.DONE)
             self._all.discard(sub)
             gone = []
-            for room in sub.rooms:
+            for room in channels:
                 subs = self._rooms.get(room)
                 if subs is not None:
                     subs.discard(sub)
@@ -95,9 +101,32 @@ class Hub:
 
     def publish_local(self, event: Event) -> None:
         subs = self._rooms.get(event.room)
-        if subs:
+        if not subs:
+            return
+        kind = event.kind
+        if kind == "access" or kind == "session_end":
+            self._apply_change(event, subs)
+            return
+        for sub in tuple(subs):
+            sub.push(event)
+
+    def _apply_change(self, event: Event, subs: set[Subscription]) -> None:
+        """Access changes and ended sessions hold for the life of every stream they concern."""
+        try:
+            change = json.loads(event.data)
+        except ValueError:
+            logger.warning("ignoring a malformed %s event", event.kind)
+            return
+        if event.kind == "session_end":
             for sub in tuple(subs):
-                sub.push(event)
+                if sub.viewer is not None and sub.viewer.sid == change.get("sid"):
+                    sub.close(End.REVOKED)
+            return
+        room = event.room
+        notice = Event(room, "access", json.dumps({"room": room, "readable": False}))
+        for sub in tuple(subs):
+            if readable_after(change, sub.viewer.user_id if sub.viewer else None) is False:
+                sub.revoke(room, notice)
 
     async def _heartbeat(self) -> None:
         while True:

@@ -42,18 +42,18 @@ class Presence:
         self._join = scripts.register(redis, "presence_join", "presence_lib")
         self._leave = scripts.register(redis, "presence_leave", "presence_lib")
         self._refresh = scripts.register(redis, "presence_refresh", "presence_lib")
-        self._prefix = keys.presence("")
+        self._channel_prefix = keys.PREFIX + "{r:"
 
     def _member(self, who: Identity) -> str:
         return f"{who.name}|{self._instance}"
 
     def _args(self, who: Identity) -> list[str | int]:
         now = int(time.time() * 1000)
-        return [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, self._member(who), who.name]
+        return ["", self._channel_prefix, now, now + self._ttl_ms, self._member(who), who.name]
 
     def _leave_args(self, who: Identity) -> list[str | int]:
         now = int(time.time() * 1000)
-        return [self._prefix, keys.LIVE_PREFIX, now, now + self._grace_ms, self._member(who), who.name]
+        return ["", self._channel_prefix, now, now + self._grace_ms, self._member(who), who.name]
 
     @asynccontextmanager
     async def present(self, rooms: tuple[str, ...], who: Identity | None) -> AsyncIterator[None]:
@@ -63,7 +63,7 @@ class Presence:
             return
         joined = []
         for room in rooms:
-            slot = (room, who.key)
+            slot = (room, who.user_id)
             _, count = self._local.get(slot, (who, 0))
             self._local[slot] = (who, count + 1)
             if count == 0:
@@ -74,7 +74,7 @@ class Presence:
             yield
         finally:
             for room in rooms:
-                slot = (room, who.key)
+                slot = (room, who.user_id)
                 _, count = self._local[slot]
                 if count > 1:
                     self._local[slot] = (who, count - 1)
@@ -108,18 +108,18 @@ class Presence:
         entries = list(self._local.items())
         rooms = {room for (room, _) in self._local}
         sweep_only = [room for room in dict.fromkeys(watched) if room not in rooms]
-        guests = {who.key: who for (_, _), (who, _) in entries if who.kind == "guest"}
+        guests = {who.user_id: who for (_, _), (who, _) in entries if who.kind == "guest"}
         if not entries and not sweep_only:
             return
         now = int(time.time() * 1000)
-        args: list[str | int] = [self._prefix, keys.LIVE_PREFIX, now, now + self._ttl_ms, len(entries), len(sweep_only)]
+        args: list[str | int] = ["", self._channel_prefix, now, now + self._ttl_ms, len(entries), len(sweep_only)]
         args += [self._member(who) for _, (who, _) in entries]
         for who in guests.values():
             args += [who.sid, self._guest_idle_ms]
         await self._refresh(
             keys=[keys.presence(room) for (room, _), _ in entries]
             + [keys.presence(room) for room in sweep_only]
-            + [keys.guest(k) for k in guests],
+            + [key for user_id in guests for key in (keys.sessions(user_id), keys.account(user_id))],
             args=args,
         )
 

@@ -1,4 +1,5 @@
-"""Rooms in Redis: creation, the list with activity, private membership."""
+"""Rooms in Redis: creation, the list with activity, private membership (by account id); every
+change of who may read a room is published on the room's own channel."""
 
 from __future__ import annotations
 
@@ -9,26 +10,41 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from api.broker import keys, scripts
-from api.domain.identity import Identity, name_key
+from api.domain.identity import Identity
 from api.domain.rooms import Access
 
 LIST_MAX = 200
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class RoomStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._create = scripts.register(redis, "create_room")
+        self._membership = scripts.register(redis, "membership")
 
     async def create(
-        self, room: str, creator: Identity, topic: str, private: bool, members: list[str]
+        self, room: str, creator: Identity, topic: str, private: bool, member_ids: list[str]
     ) -> dict[str, Any] | None:
         """The new room, or None if it exists."""
         created = int(time.time() * 1000)
-        member_keys = [creator.key, *(name_key(m) for m in members)] if private else []
+        members = list(dict.fromkeys([creator.user_id, *member_ids])) if private else []
         ok = await self._create(
             keys=[keys.room(room), keys.ROOMS, keys.members(room)],
-            args=[room, created, topic, "1" if private else "0", creator.name, *member_keys],
+            args=[
+                room,
+                created,
+                topic,
+                "1" if private else "0",
+                creator.name,
+                creator.user_id,
+                keys.live(room),
+                _json({"room": room, "private": True, "members": members}),
+                *members,
+            ],
         )
         if not ok:
             return None
@@ -36,27 +52,46 @@ class RoomStore:
 
     async def access(self, room: str, who: Identity | None) -> Access:
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(keys.room(room), "private")
-            pipe.sismember(keys.members(room), who.key if who else "")
+            pipe.hmget(keys.room(room), ["private", "created_by_id"])
+            pipe.sismember(keys.members(room), who.user_id if who else "")
             pipe.zscore(keys.ROOMS, room)
-            private, member, score = await pipe.execute()
-        return Access(exists=private is not None or score is not None, private=private == "1", member=bool(member))
+            (private, creator), member, score = await pipe.execute()
+        return Access(
+            exists=private is not None or score is not None,
+            private=private == "1",
+            member=bool(member),
+            creator=who is not None and creator == who.user_id,
+        )
 
-    async def add_member(self, room: str, name: str) -> None:
-        await self._redis.sadd(keys.members(room), name_key(name))
+    async def change_member(self, room: str, user_id: str, add: bool) -> bool:
+        """Adds or removes a member, announcing it; False if nothing changed."""
+        change = "added" if add else "removed"
+        changed = await self._membership(
+            keys=[keys.members(room)],
+            args=[
+                "add" if add else "remove",
+                user_id,
+                keys.live(room),
+                _json({"room": room, change: user_id}),
+                keys.user_live(user_id),
+                _json({"room": room, "member": add}),
+            ],
+        )
+        return bool(changed)
 
-    async def members(self, room: str) -> list[str]:
-        return sorted(str(m) for m in await self._redis.smembers(keys.members(room)))
+    async def member_ids(self, room: str) -> list[str]:
+        return [str(m) for m in await self._redis.smembers(keys.members(room))]
 
-    async def listing(self, who: Identity | None, online: dict[str, int]) -> list[dict[str, Any]]:
+    async def listing(self, who: Identity | None) -> list[dict[str, Any]]:
         """Rooms by last activity, most recent first; private ones only for their members."""
         reply = await self._redis.zrevrange(keys.ROOMS, 0, LIST_MAX - 1, withscores=True)
         ranked = cast(list[tuple[str, float]], reply)
+        user_id = who.user_id if who else ""
         async with self._redis.pipeline(transaction=False) as pipe:
             for room, _ in ranked:
                 pipe.hmget(keys.room(room), ["topic", "private", "count"])
-                pipe.sismember(keys.members(room), who.key if who else "")
-                pipe.hget(keys.reads(room), who.key if who else "")
+                pipe.sismember(keys.members(room), user_id)
+                pipe.hget(keys.reads(room), user_id)
             replies = await pipe.execute()
         result = []
         for i, (room, score) in enumerate(ranked):
@@ -70,7 +105,7 @@ class RoomStore:
                 "private": private == "1",
                 "last_activity": int(score),
                 "message_count": total,
-                "online": online.get(room, 0),
+                "online": 0,
             }
             if who is not None:
                 entry["unread"] = max(0, total - (json.loads(read)["n"] if read else 0))

@@ -22,8 +22,10 @@ class Signals:
 
     async def typing(self, room: str, who: Identity) -> bool:
         """Tells the room `who` is typing, at most once per throttle period; False if throttled."""
-        event = signals.typing(room, who.name, self._expires_ms)
-        sent = await self._typing(keys=[keys.typing(room, who.key)], args=[keys.live(room), self._throttle_ms, event])
+        event = signals.typing(room, who.user_id, who.name, self._expires_ms)
+        sent = await self._typing(
+            keys=[keys.typing(room, who.user_id)], args=[keys.live(room), self._throttle_ms, event]
+        )
         return bool(sent)
 
     async def read(self, room: str, who: Identity, message_id: str) -> dict[str, Any] | None:
@@ -31,7 +33,7 @@ class Signals:
         room has no such message."""
         position = await self._read(
             keys=[keys.stream(room), keys.reads(room)],
-            args=[keys.live(room), who.key, who.name, message_id, room],
+            args=[keys.live(room), who.user_id, who.name, message_id, room],
         )
         if not position:
             return None

@@ -27,7 +27,7 @@ def _entries(reply: Any) -> Entries:
 class SendStatus(Enum):
     SENT = 1
     REPLAYED = 0
-    GUEST_LAPSED = -1
+    SESSION_ENDED = -1
     NOT_A_MEMBER = -2
     RATE_LIMITED = -3
 
@@ -80,12 +80,12 @@ class MessageStore:
         self._send = scripts.register(redis, "send")
 
     async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> SendResult:
-        fields: dict[str, object] = {"room": room, "user": who.name, "text": text}
+        fields: dict[str, object] = {"room": room, "user_id": who.user_id, "text": text}
         if client_id:
             fields["client_id"] = client_id
         body = message.body(**fields)
-        # Idempotency keys are per sender, so one user's client_id cannot shadow another's.
-        idem_key = keys.idempotency(room, f"{who.key}:{client_id or '-'}")
+        # Idempotency keys are per sender, so one person's client_id cannot shadow another's.
+        idem_key = keys.idempotency(room, f"{who.user_id}:{client_id or '-'}")
         limits = self._limits
         reply = await self._send(
             keys=[
@@ -94,8 +94,9 @@ class MessageStore:
                 keys.ROOMS,
                 keys.room(room),
                 keys.members(room),
-                keys.guest(who.key),
-                keys.send_rate(who.key),
+                keys.account(who.user_id),
+                keys.sessions(who.user_id),
+                keys.send_rate(who.user_id),
                 keys.reads(room),
             ],
             args=[
@@ -105,22 +106,21 @@ class MessageStore:
                 self._maxlen,
                 self._idem_ttl,
                 "1" if client_id else "0",
-                who.key,
-                who.sid if who.kind == "guest" else "",
+                who.user_id,
+                who.sid,
                 limits.guest_idle_ms,
                 limits.per_window,
                 limits.window_ms,
-                who.name,
             ],
         )
         status = SendStatus(int(reply[0]))
         if status is SendStatus.SENT:
-            id, number = str(reply[1]), str(reply[2])
-            return SendResult(status, id, message.message_json(id, number, body))
+            id, number, author = str(reply[1]), str(reply[2]), str(reply[3])
+            return SendResult(status, id, message.message_json(id, number, author, body))
         if status is SendStatus.REPLAYED:
-            id, number, stored = str(reply[1]), str(reply[2]), str(reply[3])
+            id, number, author, stored = (str(part) for part in reply[1:5])
             # Trimmed away since: only its id is left to tell.
-            json_text = message.message_json(id, number, stored) if number else message.trimmed_json(id, room)
+            json_text = message.message_json(id, number, author, stored) if number else message.trimmed_json(id, room)
             return SendResult(status, id, json_text)
         if status is SendStatus.RATE_LIMITED:
             return SendResult(status, retry_ms=int(reply[1]))

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 
+from api.domain.identity import Identity
 from api.wire.events import Event
 from api.wire.ids import ZERO, StreamKey
 
@@ -20,6 +21,8 @@ class End(StrEnum):
     SLOW = "slow"  # the client fell too far behind: cut, it resumes by id
     SHUTDOWN = "shutdown"  # the server is stopping
     ERROR = "error"  # writing to the client failed
+    ACCESS = "access"  # the client may no longer read the stream's only room
+    REVOKED = "revoked"  # the session that opened it ended
 
 
 class Closed(Exception):
@@ -43,13 +46,30 @@ class Subscription:
       waits in the queue, so order is kept; the listener returns False when it cannot take it
       now, and then the event is queued.
     - At most `limit` events wait; one more ends the subscription as SLOW.
-    - Once closed, nothing is accepted, `get()` raises Closed, and `on_close` has run once.
+    - Once closed, nothing is accepted and `on_close` has run once; `get()` raises Closed once
+      the queue is empty (a close that drains keeps what was queued, e.g. the access event).
+    - A room revoked for this client delivers nothing more, whatever arrives for it later.
     """
 
-    __slots__ = ("_limit", "_offer", "_on_close", "_queue", "_waiter", "anchors", "closed", "queued", "reason", "rooms")
+    __slots__ = (
+        "_limit",
+        "_offer",
+        "_on_close",
+        "_queue",
+        "_revoked",
+        "_waiter",
+        "anchors",
+        "closed",
+        "queued",
+        "reason",
+        "rooms",
+        "viewer",
+    )
 
-    def __init__(self, rooms: tuple[str, ...], limit: int) -> None:
+    def __init__(self, rooms: tuple[str, ...], limit: int, viewer: Identity | None = None) -> None:
         self.rooms = rooms
+        self.viewer = viewer
+        self._revoked: set[str] = set()
         self.queued: dict[str, StreamKey] = dict.fromkeys(rooms, ZERO)
         self.anchors: dict[str, StreamKey] = {}
         self.closed = False
@@ -65,7 +85,7 @@ class Subscription:
         return {room for room in self.rooms if room not in self.anchors}
 
     def push(self, event: Event) -> None:
-        if self.closed:
+        if self.closed or (self._revoked and event.room in self._revoked):
             return
         key = event.key
         if key is not None:
@@ -88,6 +108,16 @@ class Subscription:
         if key > self.queued[room]:
             self.queued[room] = key
 
+    def revoke(self, room: str, notice: Event) -> None:
+        """The client may no longer read `room`: it is told by `notice`, then gets nothing more of
+        it; a subscription to that room alone ends."""
+        if room in self._revoked or room not in self.rooms:
+            return
+        self.push(notice)
+        self._revoked.add(room)
+        if len(self._revoked) == len(self.rooms):
+            self.close(End.ACCESS, drain=True)
+
     def listen(self, offer: Offer | None, on_close: OnClose | None) -> None:
         self._offer = offer
         self._on_close = on_close
@@ -98,13 +128,15 @@ class Subscription:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def close(self, reason: End) -> None:
+    def close(self, reason: End, drain: bool = False) -> None:
+        """Ends the subscription; with `drain`, what is queued is still delivered."""
         if self.closed:
             return
         self.closed = True
         self.reason = reason
         self._offer = None
-        self._queue.clear()
+        if not drain:
+            self._queue.clear()
         self.wake()
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
@@ -119,7 +151,7 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
-        if self.closed:
+        if self.closed and not self._queue:
             raise Closed(self.reason)
         batch = list(self._queue)
         self._queue.clear()

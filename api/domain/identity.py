@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -11,7 +12,8 @@ import jwt
 
 from api.domain.errors import Code, DomainError
 
-NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+USER_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 RESERVED = frozenset(
     {
         "admin",
@@ -39,7 +41,7 @@ MIN_PASSWORD = 8
 
 
 def check_name(name: object) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise DomainError(Code.INVALID_NAME, "name must be 1-32 characters of letters, digits, '-', '_' and '.'")
     if name.lower() in RESERVED:
         raise DomainError(Code.RESERVED_NAME, f"{name!r} is reserved; choose another name")
@@ -59,13 +61,25 @@ def name_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Identity:
+    """A signed-in person: the account (`user_id`, never reused), the session that proved it
+    (`sid`), and the display name the account had then (names change; the id does not)."""
+
+    user_id: str
     name: str
     kind: Kind
-    sid: str = ""
+    sid: str
 
     @property
     def key(self) -> str:
         return name_key(self.name)
+
+
+def new_user_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class TokenSigner:
@@ -79,17 +93,35 @@ class TokenSigner:
         """A signed token for `who` and its expiry (epoch seconds)."""
         now = int(time.time())
         exp = now + self._ttl
-        claims = {"sub": who.name, "kind": who.kind, "sid": who.sid, "iat": now, "exp": exp, "typ": "access"}
+        claims = {
+            "sub": who.user_id,
+            "name": who.name,
+            "kind": who.kind,
+            "sid": who.sid,
+            "iat": now,
+            "exp": exp,
+            "typ": "access",
+        }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
 
     def verify(self, token: str) -> Identity:
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]})
+            claims = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "exp", "iat"]}
+            )
         except jwt.ExpiredSignatureError:
             raise DomainError(Code.TOKEN_EXPIRED, "the token has expired; sign in again") from None
         except jwt.InvalidTokenError:
             raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again") from None
-        kind, name = claims.get("kind"), claims.get("sub")
-        if claims.get("typ") != "access" or kind not in ("guest", "user") or not isinstance(name, str):
+        kind, user_id, name, sid = claims.get("kind"), claims.get("sub"), claims.get("name"), claims.get("sid")
+        if (
+            claims.get("typ") != "access"
+            or kind not in ("guest", "user")
+            or not isinstance(user_id, str)
+            or not USER_ID.fullmatch(user_id)
+            or not isinstance(name, str)
+            or not isinstance(sid, str)
+            or not sid
+        ):
             raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again")
-        return Identity(name=name, kind=kind, sid=str(claims.get("sid", "")))
+        return Identity(user_id=user_id, name=name, kind=kind, sid=sid)

@@ -18,6 +18,7 @@ class Access:
     exists: bool
     private: bool
     member: bool
+    creator: bool = False
 
 
 def require_read(room: str, access: Access, who: Identity | None) -> None:
@@ -40,3 +41,24 @@ def require_can_add_member(room: str, access: Access) -> None:
         raise DomainError(Code.PUBLIC_ROOM, f"room {room!r} is public: anyone can join it already")
     if not access.member:
         raise DomainError(Code.NOT_A_MEMBER, f"only members of {room!r} can add members")
+
+
+def require_can_remove(room: str, access: Access, who: Identity, user_id: str, admin: bool) -> None:
+    """Anyone may leave; the room's creator or an admin may remove others."""
+    if not access.exists:
+        raise DomainError(Code.NO_SUCH_ROOM, f"room {room!r} does not exist")
+    if not access.private:
+        raise DomainError(Code.PUBLIC_ROOM, f"room {room!r} is public: it has no members to leave or remove")
+    if user_id != who.user_id and not access.creator and not admin:
+        raise DomainError(Code.NOT_ALLOWED, f"only the creator of {room!r} or an admin can remove its members")
+
+
+def readable_after(change: dict[str, object], viewer: str | None) -> bool | None:
+    """Whether someone (`viewer`: an account id, None when anonymous) may still read a room
+    after an access change announced on its channel; None when the change is not about them."""
+    if change.get("private") is True:
+        members = change.get("members")
+        return viewer is not None and isinstance(members, list) and viewer in members
+    if viewer is not None and change.get("removed") == viewer:
+        return False
+    return None

@@ -15,6 +15,7 @@ from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
 from api.usecases.accounts import Accounts
+from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
 from api.usecases.rooms import Rooms
 from api.usecases.signaling import Signaling
@@ -45,6 +46,7 @@ RoomsDep = Annotated[Rooms, Depends(_state("rooms", Rooms))]
 MessagingDep = Annotated[Messaging, Depends(_state("messaging", Messaging))]
 StreamsDep = Annotated[Streams, Depends(_state("streams", Streams))]
 SignalingDep = Annotated[Signaling, Depends(_state("signaling", Signaling))]
+LimitsDep = Annotated[Limits, Depends(_state("limits", Limits))]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:
@@ -90,18 +92,38 @@ def require_user(who: Identity | None) -> Identity:
     return who
 
 
-async def _user(conn: HTTPConnection, signer: SignerDep) -> Identity:
+def client_address(conn: HTTPConnection) -> str:
+    """The address of the client, for per-address limits."""
+    return conn.client.host if conn.client else "unknown"
+
+
+async def _sender(conn: HTTPConnection, signer: SignerDep) -> Identity:
+    # The send script checks that the session is alive: no round trip here.
     return require_user(token_identity(conn, signer, allow_cookie=False))
 
 
-async def _viewer(conn: HTTPConnection, signer: SignerDep) -> Identity | None:
-    return token_identity(conn, signer, allow_cookie=True)
+async def _user(conn: HTTPConnection, signer: SignerDep, accounts: AccountsDep) -> Identity:
+    return await accounts.check_session(require_user(token_identity(conn, signer, allow_cookie=False)))
+
+
+async def _viewer(conn: HTTPConnection, signer: SignerDep, accounts: AccountsDep) -> Identity | None:
+    if conn.headers.get("authorization"):
+        who = token_identity(conn, signer, allow_cookie=False)
+        return await accounts.check_session(who) if who is not None else None
+    who = token_identity(conn, signer, allow_cookie=True)
+    if who is None:
+        return None
+    try:
+        return await accounts.check_session(who)
+    except DomainError:
+        return None  # an ended session's cookie reads as anonymous, as a stale one does
 
 
 async def _room(room: str) -> str:
     return check_room(room)
 
 
+SenderDep = Annotated[Identity, Depends(_sender)]
 UserDep = Annotated[Identity, Depends(_user)]
 ViewerDep = Annotated[Identity | None, Depends(_viewer)]
 RoomDep = Annotated[str, Depends(_room)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor
 from api.transport.body import parse_message, read_body
-from api.transport.deps import MessagingDep, RoomDep, SettingsDep, UserDep, ViewerDep
+from api.transport.deps import MessagingDep, RoomDep, SenderDep, SettingsDep, ViewerDep
 from api.usecases.messaging import History
 
 router = APIRouter()
@@ -22,7 +22,7 @@ async def send_message(
     room: RoomDep,
     messaging: MessagingDep,
     settings: SettingsDep,
-    who: UserDep,
+    who: SenderDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     body = await read_body(request, settings.max_message_chars * 4 + 4096)

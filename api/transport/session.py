@@ -9,8 +9,19 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.domain.errors import DomainError
 from api.domain.identity import Identity, check_name
-from api.transport.deps import COOKIE, AccountsDep, SignerDep, current_session, require_user, token_identity
+from api.transport.deps import (
+    COOKIE,
+    AccountsDep,
+    LimitsDep,
+    SignerDep,
+    UserDep,
+    ViewerDep,
+    client_address,
+    current_session,
+    require_user,
+)
 
 router = APIRouter()
 
@@ -20,11 +31,14 @@ class SessionRequest(BaseModel):
     password: Annotated[str | None, Field(default=None, max_length=256)]
 
 
+class Rename(BaseModel):
+    name: str
+
+
 def _session_response(request: Request, signer: SignerDep, who: Identity, status: int) -> JSONResponse:
     token, expires = signer.issue(who)
-    response = JSONResponse(
-        {"token": token, "name": who.name, "kind": who.kind, "expires": expires}, status_code=status
-    )
+    body = {"token": token, "user_id": who.user_id, "name": who.name, "kind": who.kind, "expires": expires}
+    response = JSONResponse(body, status_code=status)
     # For EventSource and WebSocket, which cannot send an Authorization header. Reads only: a
     # cookie never authorises sending, so cross-site requests cannot speak for anyone.
     response.set_cookie(
@@ -41,28 +55,47 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
 
 @router.post("/api/session")
 async def create_session(
-    body: SessionRequest, request: Request, accounts: AccountsDep, signer: SignerDep
+    body: SessionRequest, request: Request, accounts: AccountsDep, limits: LimitsDep, signer: SignerDep
 ) -> JSONResponse:
     name = check_name(body.name)
+    await limits.sign_in(client_address(request))
     current = current_session(request, signer)
     if body.password is None:
-        who = await accounts.claim_guest(name, current)
-        return _session_response(request, signer, who, 201 if not current or current.sid != who.sid else 200)
+        who, new = await accounts.claim_guest(name, current)
+        return _session_response(request, signer, who, 201 if new else 200)
     who, created = await accounts.sign_in(name, body.password, current)
     return _session_response(request, signer, who, 201 if created else 200)
 
 
 @router.get("/api/session")
-async def whoami(request: Request, signer: SignerDep) -> dict[str, str]:
-    who = require_user(token_identity(request, signer, allow_cookie=True))
-    return {"name": who.name, "kind": who.kind}
+async def whoami(who: ViewerDep, accounts: AccountsDep) -> dict[str, str]:
+    me = await accounts.current(require_user(who))
+    return {"user_id": me.user_id, "name": me.name, "kind": me.kind}
+
+
+@router.patch("/api/session")
+async def rename(
+    body: Rename, request: Request, who: UserDep, accounts: AccountsDep, signer: SignerDep
+) -> JSONResponse:
+    """A new display name; the account id, and so every message, membership and read, stays."""
+    return _session_response(request, signer, await accounts.rename(who, body.name), 200)
 
 
 @router.delete("/api/session", status_code=204)
 async def end_session(request: Request, signer: SignerDep, accounts: AccountsDep) -> Response:
+    """Ends this session (the Bearer token's, else the cookie's) and only this one."""
     who = current_session(request, signer)
-    if who is not None and who.kind == "guest":
-        await accounts.release(who)
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/api")
+    if who is None:
+        return response
+    await accounts.end_session(who)
+    cookie = request.cookies.get(COOKIE)
+    cookie_who = None
+    if cookie:
+        try:
+            cookie_who = signer.verify(cookie)
+        except DomainError:
+            cookie_who = None
+    if cookie_who is None or cookie_who.sid == who.sid:
+        response.delete_cookie(COOKIE, path="/api")
     return response

@@ -1,72 +1,94 @@
-"""Signing in: guest names, registered names with a password (argon2id), the login throttle."""
+"""Signing in: guest accounts, registered accounts with a password (argon2id), the login
+throttle, sessions, renaming."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.broker.accounts import AccountStore
 from api.domain.errors import Code, DomainError
-from api.domain.identity import Identity, check_new_password, name_key
+from api.domain.identity import Identity, check_name, check_new_password, name_key, new_session_id, new_user_id
 
-MAX_FAILED_LOGINS = 10
-FAILED_LOGIN_WINDOW = 300
+LOGIN_FAILURES_PER_NAME = 10
+LOGIN_WINDOW_SECONDS = 300
 
 
 class Accounts:
-    def __init__(self, store: AccountStore) -> None:
+    def __init__(self, store: AccountStore, failures_per_name: int, window_seconds: int) -> None:
         self._store = store
+        self._failures = failures_per_name
+        self._window = window_seconds
         # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): slow for an attacker's guesses,
         # affordable for a 2-core server under a burst of sign-ins.
         self._hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
-    async def claim_guest(self, name: str, holder: Identity | None) -> Identity:
-        """Claims `name` for a guest; its current holder (same name, same session) may renew it."""
+    async def claim_guest(self, name: str, holder: Identity | None) -> tuple[Identity, bool]:
+        """A guest account for `name`, or the holder's renewed; and whether it is new."""
         key = name_key(name)
-        renew = holder.sid if holder and holder.kind == "guest" and holder.key == key else ""
-        sid = renew or secrets.token_urlsafe(12)
-        result = await self._store.claim_guest(key, sid, renew)
-        if result == "registered":
+        mine = (holder.user_id, holder.sid) if holder and holder.kind == "guest" and holder.key == key else None
+        status, user_id, sid = await self._store.claim_guest(key, name, new_user_id(), new_session_id(), mine)
+        if status == "registered":
             raise DomainError(Code.NAME_REGISTERED, f"{name!r} is a registered name: sign in with its password")
-        if result == "taken":
+        if status == "taken":
             raise DomainError(Code.NAME_TAKEN, f"{name!r} is in use right now; choose another name")
-        return Identity(name=name, kind="guest", sid=sid)
-
-    async def release(self, guest: Identity) -> None:
-        await self._store.release_guest(guest.key, guest.sid)
+        return Identity(user_id=user_id, name=name, kind="guest", sid=sid), mine is None or mine[1] != sid
 
     async def sign_in(self, name: str, password: str, holder: Identity | None = None) -> tuple[Identity, bool]:
-        """Logs in to a registered name, or registers it (also the guest name `holder` holds);
-        returns the identity and whether it is new."""
+        """Logs in to a registered name, or registers it (also the name the caller's guest account
+        holds, keeping its id); returns the identity and whether the account is new."""
         key = name_key(name)
-        holder_sid = holder.sid if holder and holder.kind == "guest" and holder.key == key else ""
-        stored = await self._store.registered(key)
-        if stored is None:
-            check_new_password(password)
-            digest = await asyncio.to_thread(self._hasher.hash, password)
-            result = await self._store.register(key, name, digest, int(time.time() * 1000), holder_sid)
-            if result == "taken":
-                raise DomainError(Code.NAME_TAKEN, f"{name!r} is in use by a guest right now; choose another name")
-            if result == "ok":
-                return Identity(name=name, kind="user"), True
-            stored = await self._store.registered(key)
-            if stored is None:
-                raise DomainError(Code.NAME_TAKEN, f"{name!r} is being registered right now; try again")
-        if await self._store.failed_logins(key) >= MAX_FAILED_LOGINS:
+        lookup = await self._store.lookup_for_sign_in(key, self._failures, self._window)
+        if lookup.status == "throttled":
+            retry = max(1, -(-lookup.retry_ms // 1000))
             raise DomainError(
-                Code.TOO_MANY_ATTEMPTS,
-                "too many wrong passwords for this name; wait a few minutes",
-                retry_after=FAILED_LOGIN_WINDOW,
+                Code.TOO_MANY_ATTEMPTS, "too many wrong passwords for this name; wait a few minutes", retry_after=retry
             )
-        display, digest = stored
-        if not await asyncio.to_thread(self._verify, digest, password):
-            await self._store.count_failed_login(key, FAILED_LOGIN_WINDOW)
+        if lookup.status == "user":
+            return await self._log_in(key, lookup.user_id, password), False
+        check_new_password(password)
+        guest_id = holder.user_id if holder and holder.kind == "guest" and holder.key == key else ""
+        user_id, sid = guest_id or new_user_id(), new_session_id()
+        digest = await asyncio.to_thread(self._hasher.hash, password)
+        result = await self._store.register(key, name, user_id, digest, guest_id, sid)
+        if result == "taken":
+            raise DomainError(Code.NAME_TAKEN, f"{name!r} is in use by a guest right now; choose another name")
+        if result == "exists":
+            raise DomainError(Code.NAME_TAKEN, f"{name!r} was registered a moment ago; choose another name")
+        return Identity(user_id=user_id, name=name, kind="user", sid=sid), True
+
+    async def _log_in(self, key: str, user_id: str, password: str) -> Identity:
+        stored = await self._store.credentials(user_id)
+        if stored is None or not await asyncio.to_thread(self._verify, stored[1], password):
             raise DomainError(Code.WRONG_PASSWORD, "that name is registered and the password does not match")
-        return Identity(name=display, kind="user"), False
+        sid = new_session_id()
+        await self._store.start_session(user_id, key, sid)
+        return Identity(user_id=user_id, name=stored[0], kind="user", sid=sid)
+
+    async def end_session(self, who: Identity) -> None:
+        await self._store.end_session(who.user_id, who.key, who.sid)
+
+    async def check_session(self, who: Identity) -> Identity:
+        """`who`, if its session has not ended (signed out, or a guest account that lapsed)."""
+        if not await self._store.session_alive(who.user_id, who.sid):
+            raise DomainError(Code.SESSION_ENDED, "this session has ended; sign in again")
+        return who
+
+    async def current(self, who: Identity) -> Identity:
+        """`who` with the account's name now (it may have been renamed in another session)."""
+        name = await self._store.display_name(who.user_id)
+        return Identity(user_id=who.user_id, name=name or who.name, kind=who.kind, sid=who.sid)
+
+    async def rename(self, who: Identity, name: str) -> Identity:
+        new = check_name(name)
+        status = await self._store.rename(who.user_id, who.sid, who.key, name_key(new), new)
+        if status == "taken":
+            raise DomainError(Code.NAME_TAKEN, f"{new!r} is in use; choose another name")
+        if status != "ok":
+            raise DomainError(Code.SESSION_ENDED, "this session has ended; sign in again")
+        return Identity(user_id=who.user_id, name=new, kind=who.kind, sid=who.sid)
 
     def _verify(self, digest: str, password: str) -> bool:
         try:

@@ -76,8 +76,10 @@ def _sent(room: str, result: SendResult) -> Sent:
     status = result.status
     if status is SendStatus.SENT or status is SendStatus.REPLAYED:
         return Sent(result.id, result.message_json, replayed=status is SendStatus.REPLAYED)
-    if status is SendStatus.GUEST_LAPSED:
-        raise DomainError(Code.NAME_RELEASED, "your guest name was released after inactivity; sign in again")
+    if status is SendStatus.SESSION_ENDED:
+        raise DomainError(
+            Code.SESSION_ENDED, "this session has ended (signed out, or a guest idle too long); sign in again"
+        )
     if status is SendStatus.NOT_A_MEMBER:
         raise DomainError(Code.NOT_A_MEMBER, f"only members of the private room {room!r} can send to it")
     retry = max(1, -(-result.retry_ms // 1000))

@@ -4,44 +4,74 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.broker.accounts import AccountStore
 from api.broker.presence import Presence
 from api.broker.rooms import RoomStore
 from api.domain.errors import Code, DomainError
-from api.domain.identity import Identity, check_name
+from api.domain.identity import Identity, check_name, name_key
 from api.domain.messages import check_room
-from api.domain.rooms import require_can_add_member, require_can_create
+from api.domain.rooms import require_can_add_member, require_can_create, require_can_remove
 from api.usecases.access import check_read
+from api.usecases.limits import Limits
 
 
 class Rooms:
-    def __init__(self, store: RoomStore, presence: Presence) -> None:
+    def __init__(
+        self, store: RoomStore, accounts: AccountStore, presence: Presence, limits: Limits, admins: frozenset[str]
+    ) -> None:
         self._store = store
+        self._accounts = accounts
         self._presence = presence
+        self._limits = limits
+        self._admins = admins
 
     async def listing(self, who: Identity | None) -> list[dict[str, Any]]:
-        listing = await self._store.listing(who, {})
+        listing = await self._store.listing(who)
         counts = await self._presence.online_counts([r["name"] for r in listing])
         for room in listing:
             room["online"] = counts[room["name"]]
         return listing
 
-    async def create(self, name: str, who: Identity, topic: str, private: bool, members: list[str]) -> dict[str, Any]:
+    async def _holder(self, name: object) -> str:
+        """The account id behind a display name held right now: nothing is reserved for a name."""
+        checked = check_name(name)
+        user_id = await self._accounts.holder(name_key(checked))
+        if user_id is None:
+            raise DomainError(Code.NO_SUCH_USER, f"nobody is called {checked!r}")
+        return user_id
+
+    async def create(
+        self, name: str, who: Identity, topic: str, private: bool, members: list[str], address: str
+    ) -> dict[str, Any]:
         room = check_room(name)
-        names = [check_name(m) for m in members]
         require_can_create(room, private)
-        created = await self._store.create(room, who, topic.strip(), private, names)
+        member_ids = [await self._holder(m) for m in members]
+        await self._limits.room_created(who, address)
+        created = await self._store.create(room, who, topic.strip(), private, member_ids)
         if created is None:
             raise DomainError(Code.ROOM_EXISTS, f"room {room!r} already exists")
         if private:
-            created["members"] = await self._store.members(room)
+            people = await self._people(room)
+            created["members"] = [p["name"] for p in people]
+            created["people"] = people
         return created
 
-    async def add_member(self, room: str, who: Identity, name: str) -> list[str]:
-        member = check_name(name)
+    async def add_member(self, room: str, who: Identity, name: str) -> list[dict[str, str]]:
         require_can_add_member(room, await self._store.access(room, who))
-        await self._store.add_member(room, member)
-        return await self._store.members(room)
+        await self._store.change_member(room, await self._holder(name), add=True)
+        return await self._people(room)
 
-    async def members(self, room: str, who: Identity | None) -> list[str]:
+    async def remove_member(self, room: str, who: Identity, name: str) -> None:
+        user_id = await self._holder(name)
+        admin = who.kind == "user" and who.key in self._admins
+        require_can_remove(room, await self._store.access(room, who), who, user_id, admin)
+        if not await self._store.change_member(room, user_id, add=False):
+            raise DomainError(Code.NO_SUCH_MEMBER, f"{name!r} is not a member of {room!r}")
+
+    async def members(self, room: str, who: Identity | None) -> list[dict[str, str]]:
         await check_read(self._store, room, who)
-        return await self._store.members(room)
+        return await self._people(room)
+
+    async def _people(self, room: str) -> list[dict[str, str]]:
+        names = await self._accounts.names(await self._store.member_ids(room))
+        return sorted(({"user_id": uid, "name": name} for uid, name in names.items()), key=lambda p: p["name"].lower())

@@ -42,12 +42,13 @@ class Streams:
     async def open(
         self, rooms: tuple[str, ...], who: Identity | None, starts: dict[str, StreamKey | None], *, present: bool = True
     ) -> AsyncIterator[Opened]:
-        """Subscribes `who` to `rooms` (after checking each may be read), marks them online while
-        the block runs, and positions every room before yielding: a Redis failure or a refusal is
-        raised before the caller answers anything."""
-        for room in rooms:
-            await check_read(self._rooms, room, who)
-        async with self._hub.subscribe(rooms) as sub:
+        """Subscribes `who` to `rooms`, checks each may be read, marks them online while the block
+        runs, and positions every room before yielding: a Redis failure or a refusal is raised
+        before the caller answers anything. The subscription comes first, so that an access change
+        made after the check still reaches it (the hub applies it for the stream's life)."""
+        async with self._hub.subscribe(rooms, who) as sub:
+            for room in rooms:
+                await check_read(self._rooms, room, who)
             async with self._presence.present(rooms, who) if present else _nothing():
                 markers = {room: await self.position(sub, room, starts.get(room)) for room in rooms}
                 yield Opened(sub, markers, self._catch_up(sub, markers))

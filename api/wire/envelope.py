@@ -20,14 +20,14 @@ def encode(kind: str, id: str, data: str) -> str:
     return kind + SEP + id + SEP + data
 
 
-def encode_message(id: str, number: str, stored_body: str) -> str:
-    return encode("message", id, number + SEP + stored_body)
+def encode_message(id: str, number: str, author: str, stored_body: str) -> str:
+    return encode("message", id, number + SEP + author + SEP + stored_body)
 
 
 def decode(room: str, payload: str) -> Event:
     """Raises ValueError on anything that is not an envelope."""
     kind, id, data = payload.split(SEP, 2)
     if kind == "message":
-        number, stored_body = data.split(SEP, 1)
-        return Event(room, kind, message.message_json(id, number, stored_body), id)
+        number, author, stored_body = data.split(SEP, 2)
+        return Event(room, kind, message.message_json(id, number, author, stored_body), id)
     return Event(room, kind, data, id or None)

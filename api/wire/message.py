@@ -1,8 +1,9 @@
 """The message JSON clients see, built here and nowhere else.
 
-A stream entry holds the message's number in its room and the rest of its JSON (`body`: the
-fields after the opening brace, closing brace included). Its id and time come from the entry id,
-so the full JSON is put together when it is read or published, never stored twice.
+A stream entry holds the message's number in its room (`n`), its author's display name when it
+was sent (`u`) and the rest of its JSON (`m`: the fields after the opening brace, closing brace
+included). Its id and time come from the entry id, so the full JSON is put together when it is
+read or published, never stored twice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 
 # Stream entry field names (short: every entry carries them).
 NUMBER = "n"
+AUTHOR = "u"
 BODY = "m"
 
 
@@ -19,14 +21,18 @@ def body(**fields: object) -> str:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
 
 
-def message_json(entry_id: str, number: str, stored_body: str) -> str:
-    """{"id", "ts", "n", ...the stored fields}: joined as text, nothing decoded again."""
+def message_json(entry_id: str, number: str, author: str, stored_body: str) -> str:
+    """{"id", "ts", "n", "user", ...the stored fields}: joined as text, nothing decoded again.
+    Entries written before names were kept apart hold "user" in their body (`author` is "")."""
     ms = entry_id.split("-", 1)[0]
-    return '{"id":"' + entry_id + '","ts":' + ms + ',"n":' + number + "," + stored_body
+    head = '{"id":"' + entry_id + '","ts":' + ms + ',"n":' + number + ","
+    if author:
+        head += '"user":' + json.dumps(author, ensure_ascii=False) + ","
+    return head + stored_body
 
 
 def from_entry(entry_id: str, fields: dict[str, str]) -> str:
-    return message_json(entry_id, fields[NUMBER], fields[BODY])
+    return message_json(entry_id, fields[NUMBER], fields.get(AUTHOR, ""), fields[BODY])
 
 
 def trimmed_json(entry_id: str, room: str) -> str:

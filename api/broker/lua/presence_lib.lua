@@ -1,4 +1,4 @@
--- Shared by the presence scripts. ARGV: 1 presence key prefix, 2 live channel prefix, 3 now ms,
+-- Shared by the presence scripts. ARGV: 1 (unused), 2 live channel prefix ("chat:{r:"), 3 now ms,
 -- 4 expiry ms. Members are "name|instance", scored by when they expire.
 local function live_elsewhere(zset, name, except, now)
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', zset, now, '+inf')) do
@@ -10,7 +10,8 @@ end
 local function keep(zset)
   redis.call('PEXPIREAT', zset, 2 * tonumber(ARGV[4]) - tonumber(ARGV[3]))
 end
+-- Presence sets are chat:{r:ROOM}:presence and live channels chat:{r:ROOM}:live.
 local function announce(zset, name, action)
-  local room = string.sub(zset, #ARGV[1] + 1)
-  redis.call('PUBLISH', ARGV[2] .. room, envelope('presence', '', presence_event(room, name, action)))
+  local room = string.match(zset, '{r:(.*)}:presence$')
+  redis.call('PUBLISH', ARGV[2] .. room .. '}:live', envelope('presence', '', presence_event(room, name, action)))
 end

@@ -1,6 +1,7 @@
--- KEYS: presence sets of this process's entries (n), more sets to sweep (m), guest claims.
--- ARGV: 1-4 as in presence_lib, 5 n, 6 m, then each entry's member, then per guest claim its
--- session id and idle TTL ms.
+-- KEYS: presence sets of this process's entries (n), more sets to sweep (m), then per guest
+-- account connected here its sessions and account keys.
+-- ARGV: 1-4 as in presence_lib, 5 n, 6 m, then each entry's member, then per guest its session
+-- id and idle TTL ms: a guest is kept while connected.
 local n, m = tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 1, n do
   redis.call('ZADD', KEYS[i], ARGV[4], ARGV[6 + i])
@@ -26,7 +27,10 @@ for i = 1, n + m do
   end
 end
 local g = 7 + n
-for i = n + m + 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[g] then redis.call('PEXPIRE', KEYS[i], ARGV[g + 1]) end
+for i = n + m + 1, #KEYS, 2 do
+  if redis.call('HEXISTS', KEYS[i], ARGV[g]) == 1 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[g + 1])
+    redis.call('PEXPIRE', KEYS[i + 1], ARGV[g + 1])
+  end
   g = g + 2
 end
