@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -62,9 +61,13 @@ class Hub:
             sub.close(End.SHUTDOWN)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._backend.disconnect()
+        if self._tasks:
+            # redis-py can take a cancellation inside a blocking read and go on awaiting its
+            # connection's teardown: do not let that hold up the process's shutdown.
+            _, stuck = await asyncio.wait(self._tasks, timeout=1)
+            if stuck:
+                logger.warning("the hub reader did not stop within 1 s; leaving it")
         self._tasks = []
         await self._backend.close()
 

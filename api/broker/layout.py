@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+
 from redis.asyncio import Redis
 
 from api.broker import keys
@@ -69,11 +70,11 @@ async def migrate_from_1(redis: Redis) -> None:
     ids: dict[str, str] = {}
     for old in await _scan(redis, _OLD + "user:*"):
         name_key = old[len(_OLD + "user:") :]
-        account: dict[str | bytes, str | bytes] = dict(await redis.hgetall(old))
+        account = await redis.hgetall(old)
         user_id = new_user_id()
         ids[name_key] = user_id
-        account["kind"] = "user"
-        await redis.hset(keys.account(user_id), mapping=account)
+        await redis.hset(keys.account(user_id), mapping={str(k): str(v) for k, v in account.items()})
+        await redis.hset(keys.account(user_id), "kind", "user")
         await redis.set(keys.name(name_key), "user:" + user_id)
         await redis.delete(old)
     rooms = {k[len(_OLD + "stream:") :] for k in await _scan(redis, _OLD + "stream:*")}

@@ -56,7 +56,8 @@ class Accounts:
         if result == "taken":
             raise DomainError(Code.NAME_TAKEN, f"{name!r} is in use by a guest right now; choose another name")
         if result == "exists":
-            raise DomainError(Code.NAME_TAKEN, f"{name!r} was registered a moment ago; choose another name")
+            # Registered a moment ago by someone else: this is a sign-in to it after all.
+            return await self.sign_in(name, password, holder)
         return Identity(user_id=user_id, name=name, kind="user", sid=sid), True
 
     async def _log_in(self, key: str, user_id: str, password: str) -> Identity:

@@ -22,14 +22,16 @@ def test_envelope_is_built_alike_in_lua_and_python(redis_sync: redis.Redis, kind
 
 def test_message_envelope_is_built_alike_in_lua_and_python(redis_sync: redis.Redis) -> None:
     body = '"room":"r","text":"a\\nb"}'
-    built = lua(redis_sync, "message_envelope(ARGV[1], tonumber(ARGV[2]), ARGV[3])", "5-1", "12", body)
-    assert built == envelope.encode_message("5-1", "12", body)
-    assert envelope.decode("r", built).data == '{"id":"5-1","ts":5,"n":12,' + body
+    expression = "message_envelope(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])"
+    built = lua(redis_sync, expression, "5-1", "12", "Zoë", body)
+    assert built == envelope.encode_message("5-1", "12", "Zoë", body)
+    assert envelope.decode("r", built).data == '{"id":"5-1","ts":5,"n":12,"user":"Zoë",' + body
 
 
 def test_read_position_json(redis_sync: redis.Redis) -> None:
-    built = lua(redis_sync, "read_position(ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])", "ü", "5-1", "3", "r")
-    assert json.loads(built) == {"user": "ü", "id": "5-1", "n": 3, "room": "r"}
+    expression = "read_position(ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5])"
+    built = lua(redis_sync, expression, "id-1", "ü", "5-1", "3", "r")
+    assert json.loads(built) == {"user_id": "id-1", "user": "ü", "id": "5-1", "n": 3, "room": "r"}
 
 
 def test_every_script_loads_in_redis(redis_sync: redis.Redis) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import redis
 
+from api.broker import keys
 from tests.conftest import LiveServer
 from tests.helpers import read_frames, session
 
@@ -57,7 +58,7 @@ async def test_resume_from_zero_replays_everything_kept(live_server: LiveServer)
 
 async def test_trimmed_resume_id_gets_reset_not_a_silent_gap(live_server: LiveServer, redis_sync: redis.Redis) -> None:
     sent = [post(live_server, f"m{i}") for i in range(4)]
-    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    redis_sync.xtrim(keys.stream("general"), maxlen=2, approximate=False)
     frames = await read_frames(f"{live_server.url}/api/rooms/general/events?last_event_id={sent[0]['id']}", 1)
     reset = frames[0]
     assert reset.event == "reset" and reset.id == sent[-1]["id"]

@@ -7,6 +7,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.broker import keys
 from tests.conftest import make_settings, sign_in
 
 URL = "/api/rooms/general/messages"
@@ -177,7 +178,7 @@ def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Red
         auth = sign_in(c, "ada")
         for i in range(300):
             assert c.post(URL, json={"text": str(i)}, headers=auth).status_code == 201
-        kept = redis_sync.xlen("chat:stream:general")
+        kept = redis_sync.xlen(keys.stream("general"))
     assert 10 <= kept < 300
 
 

@@ -12,6 +12,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import MissingSecret, create_app
+from api.broker import keys
 from api.config import Settings
 from tests.conftest import LiveServer, bearer, make_settings, sign_in
 
@@ -72,7 +73,9 @@ async def test_twenty_concurrent_registrations_one_account(live_server: LiveServ
 def test_register_then_log_in(client: TestClient, redis_sync: redis.Redis) -> None:
     made = claim(client, "Linus", "correct horse")
     assert made.status_code == 201 and made.json()["kind"] == "user"
-    stored = str(redis_sync.hget("chat:user:linus", "password"))
+    holder = str(redis_sync.get(keys.name("linus")))
+    assert holder.startswith("user:")
+    stored = str(redis_sync.hget(keys.account(holder.removeprefix("user:")), "password"))
     assert stored.startswith("$argon2") and "correct horse" not in stored
     back = claim(client, "linus", "correct horse")
     assert back.status_code == 200 and back.json()["name"] == "Linus"
@@ -106,7 +109,7 @@ def test_tampered_expired_and_foreign_tokens(client: TestClient, redis_sync: red
     token = claim(client, "mallory").json()["token"]
     header, _, signature = token.split(".")
     tampered_payload = jwt.encode({"sub": "ada", "kind": "guest", "iat": 1, "exp": 9999999999}, "x").split(".")[1]
-    secret = redis_sync.get("chat:secret")
+    secret = redis_sync.get(keys.SECRET)
     assert secret
     now = int(time.time())
     cases = {
@@ -117,7 +120,18 @@ def test_tampered_expired_and_foreign_tokens(client: TestClient, redis_sync: red
             jwt.encode({"sub": "ada", "kind": "admin", "typ": "access", "iat": now, "exp": now + 60}, secret),
         ],
         "token_expired": [
-            jwt.encode({"sub": "ada", "kind": "guest", "typ": "access", "iat": now - 99, "exp": now - 9}, secret)
+            jwt.encode(
+                {
+                    "sub": "a" * 16,
+                    "name": "ada",
+                    "sid": "s",
+                    "kind": "guest",
+                    "typ": "access",
+                    "iat": now - 99,
+                    "exp": now - 9,
+                },
+                secret,
+            )
         ],
     }
     for code, tokens in cases.items():
@@ -134,7 +148,7 @@ def test_idle_guest_names_are_released(redis_url: str) -> None:
         time.sleep(1.2)
         new = sign_in(c, "sleepy")
         r = c.post(URL, json={"text": "me again"}, headers=old)
-        assert r.status_code == 401 and r.json()["error"]["code"] == "name_released"
+        assert r.status_code == 401 and r.json()["error"]["code"] == "session_ended"
         assert c.post(URL, json={"text": "the new sleepy"}, headers=new).status_code == 201
 
 

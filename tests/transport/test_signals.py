@@ -117,8 +117,11 @@ async def test_read_receipts_and_unread_counts(live_server: LiveServer) -> None:
     task = asyncio.create_task(watcher.run(stop))
     await eventually(lambda: watcher.connections == 1)
     await asyncio.sleep(0.2)
+    ada_id = sent[0]["user_id"]
+    bob_id = httpx.get(live_server.url + "/api/session", headers=bob).json()["user_id"]
     r = httpx.post(live_server.url + "/api/rooms/general/read", json={"id": sent[1]["id"]}, headers=bob)
-    assert r.status_code == 200 and r.json() == {"user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"}
+    assert r.status_code == 200
+    assert r.json() == {"user_id": bob_id, "user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"}
     # Reading backwards never moves the position back.
     back = httpx.post(live_server.url + "/api/rooms/general/read", json={"id": sent[0]["id"]}, headers=bob)
     assert back.json()["id"] == sent[1]["id"]
@@ -127,8 +130,8 @@ async def test_read_receipts_and_unread_counts(live_server: LiveServer) -> None:
     assert watcher.events("read")[0]["user"] == "bob"
     history = httpx.get(live_server.url + "/api/rooms/general/messages").json()
     assert history["reads"] == [
-        {"user": "ada", "id": sent[2]["id"], "n": 3, "room": "general"},  # the sender read her own
-        {"user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"},
+        {"user_id": ada_id, "user": "ada", "id": sent[2]["id"], "n": 3, "room": "general"},  # the sender read her own
+        {"user_id": bob_id, "user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"},
     ]
     rooms = httpx.get(live_server.url + "/api/rooms", headers=bob).json()["rooms"]
     assert rooms[0]["unread"] == 1
@@ -148,7 +151,7 @@ async def test_read_positions_survive_a_restart(tmp_path: Path) -> None:
         redis_server.start()
         server.start()
         reads = httpx.get(server.url + "/api/rooms/general/messages").json()["reads"]
-        assert reads == [{"user": "ada", "id": sent["id"], "n": 1, "room": "general"}]
+        assert reads == [{"user_id": sent["user_id"], "user": "ada", "id": sent["id"], "n": 1, "room": "general"}]
         other = session(server.url, "bob")
         assert httpx.get(server.url + "/api/rooms", headers=other).json()["rooms"][0]["unread"] == 1
     finally:

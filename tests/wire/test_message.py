@@ -8,7 +8,7 @@ from api.wire import envelope, message
 def test_the_message_json_is_the_entry_id_number_and_stored_body() -> None:
     body = message.body(room="r", user="ü", text='say "hi"\n')
     assert body == '"room":"r","user":"ü","text":"say \\"hi\\"\\n"}'
-    text = message.message_json("1700000000000-2", "7", body)
+    text = message.message_json("1700000000000-2", "7", "", body)
     assert text == '{"id":"1700000000000-2","ts":1700000000000,"n":7,' + body
     assert json.loads(text) == {
         "id": "1700000000000-2",
@@ -26,10 +26,12 @@ def test_what_is_left_of_a_trimmed_message() -> None:
 
 
 def test_a_published_message_arrives_as_the_same_json_as_history_gives() -> None:
-    body = message.body(room="r", user="u", text="hi")
-    event = envelope.decode("r", envelope.encode_message("5-1", "3", body))
+    body = message.body(room="r", user_id="abc", text="hi")
+    event = envelope.decode("r", envelope.encode_message("5-1", "3", "Ada", body))
     assert (event.room, event.kind, event.id, event.key) == ("r", "message", "5-1", (5, 1))
-    assert event.data == message.from_entry("5-1", {"n": "3", "m": body})
+    assert event.data == message.from_entry("5-1", {"n": "3", "u": "Ada", "m": body})
+    expected = {"id": "5-1", "ts": 5, "n": 3, "user": "Ada", "room": "r", "user_id": "abc", "text": "hi"}
+    assert json.loads(event.data) == expected
 
 
 def test_signals_travel_without_an_id() -> None:
