@@ -51,8 +51,13 @@ def redis_sync(redis_url: str) -> Iterator[redis.Redis]:
         yield r
 
 
-# Tests send faster than a person may: the rate limit has tests of its own.
-TEST_DEFAULTS = {"send_rate_count": 1_000_000}
+# Tests send, sign in and create rooms faster than a person may, all from 127.0.0.1: the limits
+# have tests of their own.
+TEST_DEFAULTS = {
+    "send_rate_count": 1_000_000,
+    "session_rate_per_address_per_minute": 1_000_000,
+    "room_create_rate_per_hour": 1_000_000,
+}
 
 
 def make_settings(redis_url: str, **overrides: object) -> Settings:

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Chat
-from tests.browser.ui import ARTIFACTS, DESKTOP, PHONE, message, post, room_link, send, signed_in
+from tests.browser.ui import ARTIFACTS, DESKTOP, PHONE, expect_live, message, post, room_link, send, signed_in
 
 CONVERSATION = [
     ("maria", "Morning all! Is the deploy still planned for today?"),
@@ -47,13 +47,14 @@ def shoot(page: Page, name: str, width: int) -> None:
 def test_screenshots_phone_and_desktop(chat: Chat, scheme: str) -> None:
     with ExitStack() as stack:
         others = {name: stack.enter_context(signed_in(chat.base_url, name)) for name in ("maria", "jonas")}
+        sam = chat.person("sam", viewport=PHONE, color_scheme=scheme)
+        sam.add_init_script("localStorage.setItem('chat.rooms', JSON.stringify(['general', 'design']))")
+        page = chat.open(sam)  # sam holds the name before maria adds sam to a private room
         other_rooms(others["maria"], others["jonas"])
         for http in others.values():  # online: each has a stream open
             stack.enter_context(http.stream("GET", "/api/events", params={"rooms": "general"}))
-
-        sam = chat.person("sam", viewport=PHONE, color_scheme=scheme)
-        sam.add_init_script("localStorage.setItem('chat.rooms', JSON.stringify(['general', 'design']))")
-        page = chat.open(sam)
+        page.reload()
+        expect_live(page)
         for user, text in CONVERSATION:
             if user == "sam":
                 send(page, text)

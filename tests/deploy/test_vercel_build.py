@@ -145,7 +145,7 @@ def test_vercel_build_bundles_the_app_with_the_configured_limits(tmp_path: Path)
     assert str(config.get("runtime", "")).startswith("python")
 
     files = _bundle_files(func_dir, config)
-    for needed in ("api/index.py", "api/app.py", "api/broker/send.lua"):
+    for needed in ("api/index.py", "api/app.py", "api/broker/lua/send.lua", "api/wire/wire.lua"):
         assert needed in files, f"{needed} is not in the bundle"
     for package in ("fastapi", "starlette", "redis", "pydantic_settings", "mangum"):
         assert any(f"{package}/__init__.py" in f for f in files), f"{package} is not in the bundle"
