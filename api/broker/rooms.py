@@ -43,6 +43,7 @@ class RoomStore:
                 creator.user_id,
                 keys.live(room),
                 _json({"room": room, "private": True, "members": members}),
+                keys.PREFIX,
                 *members,
             ],
         )

@@ -94,6 +94,14 @@ async def test_a_removed_member_stops_reading_at_once_and_anyone_may_leave(live_
     ada, bob, eve = (session(live_server.url, n) for n in ("ada", "bob", "eve"))
     body = {"name": "crew", "private": True, "members": ["bob", "eve"]}
     assert httpx.post(url(live_server, "/api/rooms"), json=body, headers=ada).status_code == 201
+    lobby = Reader(live_server, "/api/rooms/general/events", session(live_server.url, "cid"))
+    await asyncio.wait_for(lobby.ready.wait(), 10)
+    cid = session(live_server.url, "cid")
+    assert httpx.post(url(live_server, "/api/rooms/crew/members"), json={"name": "cid"}, headers=eve).status_code == 201
+    await until(lambda: "membership" in lobby.kinds(), "a new member's own streams hear of it")
+    assert [f.json() for f in lobby.frames if f.event == "membership"] == [{"room": "crew", "member": True}]
+    await lobby.close()
+    assert httpx.get(url(live_server, "/api/rooms/crew/messages"), headers=cid).status_code == 200
     reader = Reader(live_server, "/api/rooms/crew/events", bob)
     await asyncio.wait_for(reader.ready.wait(), 10)
     assert httpx.delete(url(live_server, "/api/rooms/crew/members/ada"), headers=eve).status_code == 403
@@ -108,7 +116,7 @@ async def test_a_removed_member_stops_reading_at_once_and_anyone_may_leave(live_
     assert httpx.post(url(live_server, "/api/rooms"), json={"name": "open"}, headers=ada).status_code == 201
     assert httpx.delete(url(live_server, "/api/rooms/open/members/ada"), headers=ada).status_code == 400
     members = httpx.get(url(live_server, "/api/rooms/crew/members"), headers=ada).json()
-    assert members["members"] == ["ada"] and members["people"][0]["name"] == "ada"
+    assert members["members"] == ["ada", "cid"] and members["people"][0]["name"] == "ada"
 
 
 async def test_an_admin_may_remove_members(server_factory) -> None:
