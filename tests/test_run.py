@@ -81,6 +81,7 @@ class Run:
         base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the embedded default
         self.env = {**base, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
+        self.seen: set[psutil.Process] = set()
 
     def start(self, via_env: bool = False) -> Run:
         folder = [] if via_env else ["--data-dir", str(self.data_dir)]
@@ -124,9 +125,11 @@ class Run:
         return psutil.Process(self.process.pid)
 
     def tree(self) -> list[psutil.Process]:
-        """The run's main process and everything under it."""
+        """The run's main process and everything under it (remembered, for the clean-up)."""
         main = self.main
-        return [main, *main.children(recursive=True)]
+        processes = [main, *main.children(recursive=True)]
+        self.seen.update(processes)
+        return processes
 
     def redis(self) -> list[psutil.Process]:
         return [p for p in self.tree() if p.name().startswith("redis-server")]
@@ -137,11 +140,13 @@ class Run:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self.tree()
             self.process.terminate()
             try:
                 self.process.wait(40)
             except subprocess.TimeoutExpired:
-                kill_all(self.tree())
+                kill_all(list(self.seen))
                 self.process.wait()
 
     def send(self, text: str, name: str = "ada") -> str:
@@ -166,21 +171,17 @@ def kill_all(processes: list[psutil.Process]) -> None:
 @pytest.fixture
 def runs(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     """Makes runs; whatever a test leaves running is stopped (and killed if it will not stop)."""
-    made: list[tuple[Run, list[psutil.Process]]] = []
+    made: list[Run] = []
 
     def make(data_dir: Path | None = None, **kwargs: object) -> Run:
         run = Run(data_dir or tmp_path / "data", tmp_path / f"run-{len(made)}.log", **kwargs)  # type: ignore[arg-type]
-        made.append((run, []))
+        made.append(run)
         return run
 
     yield make
-    for run, _ in made:
-        if run.process is not None and run.process.poll() is None:
-            leftover = run.tree()
-            run.stop()
-            kill_all(leftover)
-        for server in redis_servers_in(run.redis_dir):
-            kill_all([server])
+    for run in made:
+        run.stop()
+        kill_all([p for p in run.seen if alive(p)] + redis_servers_in(run.redis_dir))
 
 
 def assert_nothing_left(run: Run, started: list[psutil.Process]) -> None:
