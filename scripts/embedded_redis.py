@@ -198,14 +198,19 @@ class RedisServer:
 
 
 def private_dir(path: Path) -> Path:
-    """Creates `path` (mode 0700) or checks that it is a real folder of this user, then makes it 0700."""
+    """Creates `path` (mode 0700) or checks that it is a real folder of this user, then makes it 0700
+    (a data folder made by an earlier version was 0755). A shared folder (sticky or writable by
+    all, like /tmp) is refused, never tightened."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = os.lstat(path)
     if not stat.S_ISDIR(st.st_mode):
         raise RedisStartError(f"{path} is not a folder (a symbolic link?)")
     if st.st_uid != os.geteuid():
         raise RedisStartError(f"{path} belongs to another user (uid {st.st_uid})")
-    if stat.S_IMODE(st.st_mode) != 0o700:
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & (stat.S_ISVTX | stat.S_IWOTH):
+        raise RedisStartError(f"{path} is a shared folder (mode {mode:o}): give Redis a folder of its own")
+    if mode != 0o700:
         os.chmod(path, 0o700)
     return path
 

@@ -23,7 +23,7 @@ import pytest
 import redis
 
 from api.broker import keys
-from scripts.embedded_redis import RedisServer, free_port, socket_path_for, stop_process
+from scripts.embedded_redis import RedisServer, RedisStartError, free_port, private_dir, socket_path_for, stop_process
 from tests.conftest import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,3 +360,15 @@ def test_redis_url_bypasses_the_embedded_redis(runs: Callable[..., Run], redis_u
     assert not (tmp_path / "unused").exists()
     with redis.Redis.from_url(redis_url, decode_responses=True) as r:
         assert [entry_id for entry_id, _ in r.xrange(keys.stream("general"))] == [message_id]
+
+
+def test_a_shared_folder_is_refused_not_tightened(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    with pytest.raises(RedisStartError, match="shared folder"):
+        private_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777
+    old = tmp_path / "data" / "redis"  # as an earlier version made it
+    old.mkdir(parents=True, mode=0o755)
+    assert stat.S_IMODE(private_dir(old).stat().st_mode) == 0o700
