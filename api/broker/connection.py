@@ -14,6 +14,12 @@ def _retry() -> Retry:
     return Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, supported_errors=(RedisConnectionError, RedisTimeoutError))
 
 
+def _socket_options(url: str) -> dict[str, bool]:
+    # TCP keepalive is an option of TCP connections only: a unix:// URL (the embedded Redis of
+    # `scripts/run`) refuses it.
+    return {} if url.startswith("unix:") else {"socket_keepalive": True}
+
+
 def commands_client(url: str, max_connections: int) -> Redis:
     pool = BlockingConnectionPool.from_url(
         url,
@@ -22,9 +28,9 @@ def commands_client(url: str, max_connections: int) -> Redis:
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
-        socket_keepalive=True,
         health_check_interval=30,
         retry=_retry(),
+        **_socket_options(url),
     )
     return Redis(connection_pool=pool)
 
@@ -36,7 +42,7 @@ def subscriber_client(url: str) -> Redis:
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=None,
-        socket_keepalive=True,
         retry=_retry(),
         max_connections=2,
+        **_socket_options(url),
     )
