@@ -31,6 +31,7 @@ from api.broker.store import MessageStore, SendLimits
 from api.config import Settings, get_settings
 from api.domain.identity import TokenSigner
 from api.transport import errors, events, health, messages, rooms, session, signals, websocket
+from api.transport.quota import StreamQuota
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "accounts": Accounts(account_store, settings.login_failures_per_name, settings.login_window_seconds),
                 "rooms": Rooms(room_store, account_store, presence, limits, settings.admins),
                 "limits": limits,
+                "quota": StreamQuota(settings.streams_per_address),
                 "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars),
                 "signaling": Signaling(room_store, signal_store, presence),
             }

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     send_rate_count: int = Field(20, gt=0, description="Messages one person may send per window.")
     send_rate_window_seconds: int = Field(10, gt=0)
     stream_rooms_max: int = Field(50, gt=0, description="Rooms one multi-room stream may follow.")
+    streams_per_address: int = Field(20, gt=0, description="Open streams (SSE, WebSocket) per client address.")
     login_failures_per_name: int = Field(10, gt=0, description="Wrong passwords checked per name per window.")
     login_window_seconds: int = Field(300, gt=0)
     session_rate_per_address_per_minute: int = Field(30, gt=0, description="Sign-ins per client address.")

@@ -14,7 +14,9 @@ from api.domain.identity import Identity
 from api.wire import message
 from api.wire.ids import ZERO, StreamKey, format_stream_id, parse_stream_id
 
-REPLAY_PAGE = 500
+# Entries read per replay page: a page is what one connection holds at most (entries are at most
+# a few tens of KB), however far back it resumes and however slowly it reads.
+REPLAY_PAGE = 100
 
 Entries = list[tuple[str, dict[str, str]]]
 

@@ -14,6 +14,7 @@ from api.config import Settings
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
+from api.transport.quota import StreamQuota
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
@@ -47,6 +48,7 @@ MessagingDep = Annotated[Messaging, Depends(_state("messaging", Messaging))]
 StreamsDep = Annotated[Streams, Depends(_state("streams", Streams))]
 SignalingDep = Annotated[Signaling, Depends(_state("signaling", Signaling))]
 LimitsDep = Annotated[Limits, Depends(_state("limits", Limits))]
+QuotaDep = Annotated[StreamQuota, Depends(_state("quota", StreamQuota))]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:

@@ -70,7 +70,7 @@ CLOSE_REFUSED = 1008
 
 
 def close_code(code: Code) -> int:
-    return CLOSE_UNAVAILABLE if code is Code.UNAVAILABLE else CLOSE_REFUSED
+    return CLOSE_UNAVAILABLE if code in (Code.UNAVAILABLE, Code.RATE_LIMITED) else CLOSE_REFUSED
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

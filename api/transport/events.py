@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor, check_room
-from api.transport.deps import RoomDep, SettingsDep, StreamsDep, ViewerDep
+from api.transport.deps import QuotaDep, RoomDep, SettingsDep, StreamsDep, ViewerDep, client_address
 from api.transport.sse import EventStream, multi_room, single_room
 from api.wire.ids import parse_positions
 
@@ -19,7 +19,9 @@ LastEventIdQuery = Annotated[str | None, Query(alias="last_event_id")]
 
 @router.get("/api/rooms/{room}/events", response_class=EventStream, status_code=200)
 async def room_events(
+    request: Request,
     room: RoomDep,
+    quota: QuotaDep,
     streams: StreamsDep,
     settings: SettingsDep,
     who: ViewerDep,
@@ -33,11 +35,14 @@ async def room_events(
         encode=single_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
+        quota=quota.hold(client_address(request)),
     )
 
 
 @router.get("/api/events", response_class=EventStream, status_code=200)
 async def many_rooms_events(
+    request: Request,
+    quota: QuotaDep,
     streams: StreamsDep,
     settings: SettingsDep,
     who: ViewerDep,
@@ -60,4 +65,5 @@ async def many_rooms_events(
         encode=multi_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
+        quota=quota.hold(client_address(request)),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 
 from redis.exceptions import RedisError
 from starlette.responses import Response
@@ -35,6 +35,8 @@ HEADERS = {
     "content-type": "text/event-stream; charset=utf-8",
 }
 REPLAY_CHUNK = 64 * 1024
+# A catch-up that takes longer than this (a client that stopped reading it) ends the stream.
+CATCH_UP_MAX_SECONDS = 60.0
 
 
 def single_room(event: Event, _: Mapping[str, StreamKey]) -> bytes:
@@ -54,7 +56,13 @@ def _one_chunk(payloads: list[bytes]) -> list[bytes]:
 
 class EventStream(Response):
     def __init__(
-        self, opening: AbstractAsyncContextManager[Opened], *, encode: Encoder, retry_ms: int, max_seconds: float
+        self,
+        opening: AbstractAsyncContextManager[Opened],
+        *,
+        encode: Encoder,
+        retry_ms: int,
+        max_seconds: float,
+        quota: AbstractContextManager[None] | None = None,
     ) -> None:
         # No super().__init__: it would add a Content-Length for an empty body.
         self.status_code = 200
@@ -64,10 +72,15 @@ class EventStream(Response):
         self._encode = encode
         self._retry_ms = retry_ms
         self._max_seconds = max_seconds
+        self._quota = quota or nullcontext()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Opening checks access and reads positions before answering: a refusal or Redis being
         # away is an error status, not a stream that ends at once.
+        with self._quota:
+            await self._stream(receive, send)
+
+    async def _stream(self, receive: Receive, send: Send) -> None:
         async with self._opening as opened:
             sub = opened.sub
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
@@ -78,12 +91,16 @@ class EventStream(Response):
             delivery = Delivery(sub, self._encode, write, _one_chunk)
             watcher = asyncio.create_task(_watch_disconnect(receive, sub))
             try:
-                await delivery.write(sse.retry(self._retry_ms))
-                await self._catch_up(delivery, opened)
+                async with asyncio.timeout(CATCH_UP_MAX_SECONDS):
+                    await delivery.write(sse.retry(self._retry_ms))
+                    await self._catch_up(delivery, opened)
                 reason = await delivery.run(self._max_seconds)
             except RedisError as exc:
                 logger.warning("stream ended: Redis failed during replay (%s)", exc)
                 reason = End.ERROR
+            except TimeoutError:
+                logger.info("dropped a client that stopped reading its catch-up; it resumes by id")
+                return
             finally:
                 watcher.cancel()
             logger.debug("stream ended: %s", reason)

@@ -17,10 +17,20 @@ from api.domain.errors import Code, DomainError, Unavailable
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_cursor, check_room
 from api.transport.delivery import Delivery
-from api.transport.deps import COOKIE, MessagingDep, SignalingDep, SignerDep, StreamsDep, token_identity
+from api.transport.deps import (
+    COOKIE,
+    MessagingDep,
+    QuotaDep,
+    SignalingDep,
+    SignerDep,
+    StreamsDep,
+    client_address,
+    token_identity,
+)
 from api.transport.errors import CLOSE_UNAVAILABLE, close_code
 from api.usecases.messaging import Messaging
 from api.usecases.signaling import Signaling
+from api.usecases.streams import Opened
 from api.wire import events
 from api.wire.events import Event
 from api.wire.ids import StreamKey
@@ -92,6 +102,7 @@ async def room_socket(
     messaging: MessagingDep,
     signaling: SignalingDep,
     signer: SignerDep,
+    quota: QuotaDep,
 ) -> None:
     # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
     await websocket.accept()
@@ -100,20 +111,9 @@ async def room_socket(
         raw = websocket.query_params.get("last_event_id")
         after = check_cursor(raw, "last_event_id") if raw else None
         who = _identity(websocket, signer)
-        async with streams.open((room,), who, {room: after}) as opened:
-            delivery = Delivery(opened.sub, _encode, websocket.send_text)
-            handlers = _Handlers(messaging, signaling, room, who)
-            reader = asyncio.create_task(_read(websocket, opened.sub, handlers))
-            try:
-                async for event in opened.catch_up:
-                    if opened.sub.closed:
-                        break
-                    await delivery.send((event,))
-                reason = await delivery.run()
-            finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+        with quota.hold(client_address(websocket)):
+            async with streams.open((room,), who, {room: after}) as opened:
+                reason = await _serve(websocket, opened, _Handlers(messaging, signaling, room, who))
     except DomainError as exc:
         await websocket.close(code=close_code(exc.code), reason=f"{exc.code}: {exc.message}"[:120])
         return
@@ -125,6 +125,22 @@ async def room_socket(
     code = CLOSE_FOR.get(reason)
     if code is not None:
         await websocket.close(code=code, reason=reason.value)
+
+
+async def _serve(websocket: WebSocket, opened: Opened, handlers: _Handlers) -> End:
+    """Catches the client up, then delivers live events while reading what it sends."""
+    delivery = Delivery(opened.sub, _encode, websocket.send_text)
+    reader = asyncio.create_task(_read(websocket, opened.sub, handlers))
+    try:
+        async for event in opened.catch_up:
+            if opened.sub.closed:
+                break
+            await delivery.send((event,))
+        return await delivery.run()
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
 
 
 async def _read(websocket: WebSocket, sub: Subscription, handlers: _Handlers) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
+import websockets
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -37,3 +39,25 @@ def test_rooms_per_person_are_limited(redis_url: str) -> None:
         assert codes == [201, 201, 429]
         # The same address is counted too: another person from it gets no fresh quota.
         assert c.post("/api/rooms", json={"name": "b0"}, headers=bob).status_code == 429
+
+
+async def test_open_streams_per_address_are_limited(server_factory) -> None:
+    server = server_factory(streams_per_address=2)
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        async with client.stream("GET", "/api/rooms/general/events") as one:
+            async with client.stream("GET", "/api/events", params={"rooms": "general"}) as two:
+                assert (one.status_code, two.status_code) == (200, 200)
+                third = await client.get("/api/rooms/general/events")
+                assert third.status_code == 429 and third.headers["retry-after"].isdigit()
+                ws = server.url.replace("http", "ws") + "/api/rooms/general/ws"
+                async with websockets.connect(ws) as sock:
+                    with pytest.raises(websockets.ConnectionClosed) as closed:
+                        await sock.recv()
+                    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        # Closing them frees their places, once the server has seen them go.
+        async with asyncio.timeout(10):
+            while True:
+                async with client.stream("GET", "/api/rooms/general/events") as again:
+                    if again.status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
