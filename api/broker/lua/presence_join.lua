@@ -2,6 +2,6 @@
 local zset = KEYS[1]
 local before = redis.call('ZSCORE', zset, ARGV[5])
 local was_here = live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) or (before and tonumber(before) > tonumber(ARGV[3]))
-redis.call('ZADD', zset, ARGV[4], ARGV[5])
+add(zset, ARGV[4], ARGV[5])
 keep(zset)
 if not was_here then announce(zset, ARGV[6], 'join') end

@@ -7,6 +7,6 @@ if tonumber(ARGV[4]) > tonumber(ARGV[3]) then
   redis.call('ZADD', zset, 'XX', 'LT', ARGV[4], ARGV[5])
   return
 end
-if redis.call('ZREM', zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
+if remove(zset, ARGV[5]) == 1 and not live_elsewhere(zset, ARGV[6], ARGV[5], ARGV[3]) then
   announce(zset, ARGV[6], 'leave')
 end

@@ -4,7 +4,7 @@
 -- id and idle TTL ms: a guest is kept while connected.
 local n, m = tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 1, n do
-  redis.call('ZADD', KEYS[i], ARGV[4], ARGV[6 + i])
+  add(KEYS[i], ARGV[4], ARGV[6 + i])
   keep(KEYS[i])
 end
 local swept = {}
@@ -15,6 +15,7 @@ for i = 1, n + m do
     local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
     if #expired > 0 then
       redis.call('ZREMRANGEBYSCORE', zset, '-inf', '(' .. ARGV[3])
+      for _, member in ipairs(expired) do redis.call('ZREM', index(zset), member) end
       local told = {}
       for _, member in ipairs(expired) do
         local name = string.match(member, '^(.*)|')
