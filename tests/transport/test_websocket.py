@@ -100,3 +100,21 @@ async def test_bad_room_or_cursor_closes_with_policy_code(live_server: LiveServe
                 await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
         assert "invalid" in closed.value.rcvd.reason or "stream id" in closed.value.rcvd.reason
+
+
+async def test_the_cookie_sends_over_a_socket_only_from_this_sites_own_pages(live_server: LiveServer) -> None:
+    signed = httpx.post(live_server.url + "/api/session", json={"name": "cookie-ws"})
+    cookie = {"Cookie": f"chat_token={signed.cookies['chat_token']}"}
+    host = live_server.url.removeprefix("http://")
+    own = {**cookie, "Origin": f"http://{host}"}
+    async with websockets.connect(ws_url(live_server), additional_headers=own) as sock:
+        assert (await recv(sock))["type"] == "ready"
+        await sock.send(json.dumps({"type": "message", "text": "from my own page", "client_id": "o1"}))
+        ack = await recv(sock, skip=("presence", "message"))
+        assert ack["type"] == "ack" and ack["client_id"] == "o1"
+    hijack = {**cookie, "Origin": "http://evil.example"}
+    async with websockets.connect(ws_url(live_server), additional_headers=hijack) as sock:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await sock.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert "cross_origin" in closed.value.rcvd.reason
