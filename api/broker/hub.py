@@ -65,9 +65,9 @@ class Hub:
         if self._tasks:
             # redis-py can take a cancellation inside a blocking read and go on awaiting its
             # connection's teardown: do not let that hold up the process's shutdown.
-            _, stuck = await asyncio.wait(self._tasks, timeout=1)
+            _, stuck = await asyncio.wait(self._tasks, timeout=5)
             if stuck:
-                logger.warning("the hub reader did not stop within 1 s; leaving it")
+                logger.warning("the hub reader did not stop within 5 s; leaving it")
         self._tasks = []
         await self._backend.close()
 
