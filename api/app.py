@@ -29,7 +29,7 @@ from api.broker.rooms import RoomStore
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
 from api.config import Settings, get_settings
-from api.domain.identity import TokenSigner
+from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.transport import errors, events, health, messages, rooms, session, signals, websocket
 from api.transport.quota import StreamQuota
 from api.usecases.accounts import Accounts
@@ -44,6 +44,13 @@ logger = logging.getLogger(__name__)
 
 class MissingSecret(RuntimeError):
     pass
+
+
+class WeakSecret(RuntimeError):
+    pass
+
+
+_NEW_SECRET_HINT = "(for example the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
 
 
 async def _signing_secret(settings: Settings, redis: Redis) -> str:
@@ -65,8 +72,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.production and not settings.chat_secret:
         raise MissingSecret(
             "CHAT_SECRET is not set. In production (Vercel, AWS Lambda or CHAT_ENV=production) tokens "
-            "must be signed with a configured secret: set CHAT_SECRET to a long random string "
-            "(for example the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+            f"must be signed with a configured secret: set CHAT_SECRET to a long random string {_NEW_SECRET_HINT}."
+        )
+    if settings.chat_secret and len(settings.chat_secret) < MIN_SECRET_CHARS:
+        raise WeakSecret(
+            f"CHAT_SECRET has {len(settings.chat_secret)} characters; it needs at least {MIN_SECRET_CHARS}: "
+            "a short key can be guessed from any token, and then anyone's tokens forged. Set it to a long "
+            f"random string {_NEW_SECRET_HINT}."
         )
 
     @asynccontextmanager

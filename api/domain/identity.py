@@ -38,6 +38,8 @@ RESERVED = frozenset(
 ALGORITHM = "HS256"
 Kind = Literal["guest", "user"]
 MIN_PASSWORD = 8
+# The HS256 key: at least this long (secrets.token_urlsafe(32), as the README suggests, gives 43).
+MIN_SECRET_CHARS = 32
 
 
 def check_name(name: object) -> str:
@@ -84,8 +86,8 @@ def new_session_id() -> str:
 
 class TokenSigner:
     def __init__(self, secret: str, ttl_seconds: int) -> None:
-        if not secret:
-            raise ValueError("a token signing secret is required")
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"a token signing secret needs at least {MIN_SECRET_CHARS} characters")
         self._secret = secret
         self._ttl = ttl_seconds
 

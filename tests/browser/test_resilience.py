@@ -20,7 +20,7 @@ def test_server_restart_shows_state_and_sends_queued_message_once(
 ) -> None:
     # A fixed signing secret, as deployed: the generated development one lives in Redis, which
     # the suite flushes between tests, so a restart would otherwise invalidate every token.
-    live_server = server_factory(chat_secret="browser-tests-restart-secret")
+    live_server = server_factory(chat_secret="browser-tests-restart-secret-0123456789")
     chat = chat_factory(live_server.url)
     person = chat.person("ivy")
     writer, reader = chat.open(person), chat.open(person)
