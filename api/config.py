@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     redis_max_connections: int = Field(20, gt=1, description="Command connections per process.")
     chat_secret: str = Field("", description="Token signing key; required in production.")
     chat_env: str = Field("development", description="'production' requires CHAT_SECRET.")
+    trust_proxy: bool = Field(
+        ON_VERCEL,
+        description="Take the client's address and scheme from X-Forwarded-For / X-Forwarded-Proto: set it "
+        "only when every request comes through a proxy that sets them (Vercel's edge does).",
+    )
     token_ttl_seconds: int = Field(7 * 86400, gt=0)
     guest_idle_seconds: int = Field(3600, gt=0, description="A guest name is released after this idle time.")
     presence_ttl_seconds: float = Field(45.0, gt=0, description="A vanished client leaves after at most this.")

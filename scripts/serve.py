@@ -118,6 +118,8 @@ def server_command(args: argparse.Namespace) -> list[str]:
         str(args.workers),
         "--timeout-graceful-shutdown",
         str(SERVER_GRACEFUL_SECONDS),
+        # uvicorn would honour X-Forwarded-* from 127.0.0.1 by itself: TRUST_PROXY alone decides.
+        "--no-proxy-headers",
         "--log-level",
         "info",
     ]

@@ -113,6 +113,9 @@ class LiveServer:
                 str(self.port),
                 "--timeout-graceful-shutdown",
                 "1",
+                # uvicorn itself honours X-Forwarded-* from 127.0.0.1 unless told not to: as in
+                # scripts/run, TRUST_PROXY alone decides.
+                "--no-proxy-headers",
                 "--log-level",
                 "warning",
             ],

@@ -49,7 +49,7 @@ def _function_config() -> dict[str, Any]:
 
 def _settings_on_vercel() -> dict[str, float]:
     """The app's defaults as the deployed function sees them: `VERCEL` set, nothing overridden."""
-    overridden = {"SSE_MAX_SECONDS", "LONGPOLL_MAX_SECONDS", "SSE_HEARTBEAT_SECONDS"}
+    overridden = {"SSE_MAX_SECONDS", "LONGPOLL_MAX_SECONDS", "SSE_HEARTBEAT_SECONDS", "TRUST_PROXY"}
     env = {k: v for k, v in os.environ.items() if k.upper() not in overridden}
     env["VERCEL"] = "1"
     code = (
@@ -57,7 +57,7 @@ def _settings_on_vercel() -> dict[str, float]:
         "from api.config import Settings\n"
         "s = Settings()\n"
         "print(json.dumps({'sse': s.sse_max_seconds, 'longpoll': s.longpoll_max_seconds,"
-        " 'heartbeat': s.sse_heartbeat_seconds}))\n"
+        " 'heartbeat': s.sse_heartbeat_seconds, 'trust_proxy': s.trust_proxy}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     values: dict[str, float] = json.loads(out.stdout)
@@ -107,6 +107,11 @@ def test_vercel_function_outlives_its_streams() -> None:
     assert on_vercel["longpoll"] + STREAM_MARGIN_SECONDS <= max_duration, (on_vercel, max_duration)
     # A stream that lasts gets at least a few heartbeats through idle proxies.
     assert on_vercel["heartbeat"] * 3 <= on_vercel["sse"]
+
+
+def test_vercel_trusts_its_edge_for_the_client_address_and_scheme() -> None:
+    # Vercel's edge ends TLS and sets X-Forwarded-For / X-Forwarded-Proto (overwriting a client's).
+    assert _settings_on_vercel()["trust_proxy"] is True
 
 
 def test_vercel_bundle_leaves_out_what_the_function_does_not_need() -> None:

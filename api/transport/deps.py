@@ -14,6 +14,7 @@ from api.config import Settings
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
+from api.transport.client import client_address as client_address
 from api.transport.quota import StreamQuota
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
@@ -94,11 +95,6 @@ def require_user(who: Identity | None) -> Identity:
     return who
 
 
-def client_address(conn: HTTPConnection) -> str:
-    """The address of the client, for per-address limits."""
-    return conn.client.host if conn.client else "unknown"
-
-
 async def _sender(conn: HTTPConnection, signer: SignerDep) -> Identity:
     # The send script checks that the session is alive: no round trip here.
     return require_user(token_identity(conn, signer, allow_cookie=False))
@@ -125,7 +121,13 @@ async def _room(room: str) -> str:
     return check_room(room)
 
 
+async def _address(conn: HTTPConnection) -> str:
+    return client_address(conn)
+
+
 SenderDep = Annotated[Identity, Depends(_sender)]
 UserDep = Annotated[Identity, Depends(_user)]
 ViewerDep = Annotated[Identity | None, Depends(_viewer)]
 RoomDep = Annotated[str, Depends(_room)]
+# The client's address, honouring TRUST_PROXY: api.transport.client.client_address (also re-exported here).
+AddressDep = Annotated[str, Depends(_address)]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.domain.errors import DomainError
 from api.domain.identity import Identity, check_name
+from api.transport.client import client_is_https
 from api.transport.deps import (
     COOKIE,
     AccountsDep,
@@ -48,7 +49,7 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
         path="/api",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=client_is_https(request),
     )
     return response
 
@@ -97,5 +98,5 @@ async def end_session(request: Request, signer: SignerDep, accounts: AccountsDep
         except DomainError:
             cookie_who = None
     if cookie_who is None or cookie_who.sid == who.sid:
-        response.delete_cookie(COOKIE, path="/api")
+        response.delete_cookie(COOKIE, path="/api", secure=client_is_https(request), httponly=True, samesite="strict")
     return response
