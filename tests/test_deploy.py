@@ -128,7 +128,7 @@ def test_vercel_bundle_leaves_out_what_the_function_does_not_need() -> None:
         "public/chat/index.html",
     ):
         assert _excluded(path, patterns), f"{path} would be bundled into the function"
-    for path in ("api/index.py", "api/app.py", "api/broker/send.lua", "requirements.txt"):
+    for path in ("api/index.py", "api/app.py", "api/broker/lua/send.lua", "requirements.txt"):
         assert not _excluded(path, patterns), f"{path} is needed by the function"
 
 
