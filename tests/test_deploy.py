@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from api.transport.headers import page_headers
 from tests.deploy.lambda_host import LambdaHost, http_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +144,23 @@ def test_vercel_routes_the_site_root_to_the_browser_app() -> None:
     # Without the slash the page's relative URLs (style.css, js/app.js) would resolve from /.
     assert redirects["/chat"]["destination"] == "/chat/"
     assert (ROOT / "public" / "chat" / "index.html").is_file()
+
+
+def test_vercel_serves_the_browser_app_with_the_apps_security_headers() -> None:
+    # The CDN serves public/ without the app: it must send what the app sends with its page (but
+    # for the WebSocket origin the app names for old browsers: Vercel's functions take none).
+    rules = _vercel_json().get("headers", [])
+    served: dict[str, str] = {}
+    for rule in rules:
+        # Each source here is one regex group, which path-to-regexp keeps as it is.
+        source = re.compile(rule["source"] + r"\Z")
+        for path in ("/", "/chat/", "/chat/index.html", "/chat/js/app.js", "/index.html"):
+            assert source.match(path), f"{rule['source']} does not cover {path}"
+        # The function sets its own (its API policy allows nothing; file downloads set theirs).
+        for path in ("/api/health", "/api/rooms/general/events", "/api/files/x"):
+            assert not source.match(path), f"{rule['source']} would override the function's headers on {path}"
+        served.update({header["key"]: header["value"] for header in rule["headers"]})
+    assert served == page_headers()
 
 
 def test_deployed_dependencies_are_the_runtime_ones() -> None:

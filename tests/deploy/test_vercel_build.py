@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from api.transport.headers import page_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_HINT = (
@@ -162,3 +165,22 @@ def test_vercel_build_bundles_the_app_with_the_configured_limits(tmp_path: Path)
     assert redirects["^/$"]["headers"]["Location"] == "/chat/"
     assert redirects["^/chat$"]["headers"]["Location"] == "/chat/"
     assert (output / "static/chat/index.html").is_file(), "public/ is not served by the CDN"
+
+    # vercel.json's headers reach what the CDN serves of the browser app, exactly as the app sends
+    # them, and leave the function's own answers alone.
+    for path in ("/chat/", "/chat/index.html", "/chat/js/app.js", "/chat/style.css", "/chat/icon.svg"):
+        assert (output / "static" / path.lstrip("/")).exists(), f"{path} is not served by the CDN"
+        assert _headers_for(routes, path) == page_headers(), path
+    for path in ("/api/health", "/api/rooms/general/events"):
+        assert "Content-Security-Policy" not in _headers_for(routes, path), path
+
+
+def _headers_for(routes: list[dict[str, Any]], path: str) -> dict[str, str]:
+    """The headers Vercel's routing adds to an answer for `path` (routes before any `handle`)."""
+    headers: dict[str, str] = {}
+    for route in routes:
+        if "handle" in route:
+            break
+        if route.get("continue") and "headers" in route and re.match(route["src"], path):
+            headers.update(route["headers"])
+    return headers
