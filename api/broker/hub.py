@@ -38,6 +38,7 @@ class Hub:
         self._rooms: dict[str, set[Subscription]] = {}
         self._all: set[Subscription] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self.connected = asyncio.Event()
 
     @property
@@ -57,6 +58,9 @@ class Hub:
         ]
 
     async def stop(self) -> None:
+        # Python 3.11 can turn a cancellation that meets redis-py's read timeout into a plain
+        # timeout, which the reader takes for an idle connection: the flag ends it anyway.
+        self._stopping = True
         for sub in list(self._all):
             sub.close(End.SHUTDOWN)
         for task in self._tasks:
@@ -140,7 +144,7 @@ class Hub:
     async def _run(self) -> None:
         attempt = 0
         backend = self._backend
-        while True:
+        while not self._stopping:
             try:
                 await backend.connect(self.local_rooms())
                 await self._catch_up()
@@ -148,13 +152,15 @@ class Hub:
                 if attempt:
                     logger.info("hub reconnected to Redis")
                 attempt = 0
-                while True:
+                while not self._stopping:
                     event = await backend.next_event(self._heartbeat_seconds * 2)
                     if event is not None:
                         self.publish_local(event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self._stopping:
+                    return
                 # Whatever failed, this process must not go on deaf while it reports itself live.
                 self.connected.clear()
                 delay = min(self._retry_max, 0.1 * 2**attempt) * (0.5 + random.random() / 2)
