@@ -85,3 +85,21 @@ def test_a_guest_name_in_use_is_refused_until_released(chat: Chat) -> None:
     expect(other.get_by_role("button", name="Account: ZOE, registered")).to_be_visible()
     r = httpx.post(f"{chat.base_url}/api/session", json={"name": "zoe"}, timeout=5)
     assert r.status_code == 409 and r.json()["error"]["code"] == "name_registered"
+
+
+def test_renaming_keeps_your_messages_yours(chat: Chat) -> None:
+    page = chat.open(chat.person("early"))
+    send(page, "before the rename")
+    expect(message(page, "before the rename")).to_have_count(1)
+    field = page.locator("#name-input")
+    field.fill("later")
+    field.press("Enter")
+    expect(page.get_by_role("button", name="Account: later, guest")).to_be_visible()
+    send(page, "after the rename")
+    expect(page.locator("#messages .msg.mine .text")).to_have_text(["before the rename", "after the rename"])
+    messages = httpx.get(f"{chat.base_url}/api/rooms/general/messages", timeout=5).json()["messages"]
+    assert [m["user"] for m in messages] == ["early", "later"]
+    assert messages[0]["user_id"] == messages[1]["user_id"]
+    # The old name is free for someone else, who is someone else.
+    other = chat.open(chat.person("early"))
+    expect(other.locator("#messages .msg.mine")).to_have_count(0)

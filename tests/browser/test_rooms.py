@@ -104,3 +104,13 @@ def test_unread_badges_count_other_rooms_and_clear_when_read(chat: Chat) -> None
     post(http, "one more", room="side")
     expect(badge).to_have_text("1")
     http.close()
+
+
+def test_being_added_to_a_private_room_shows_it_at_once(chat: Chat) -> None:
+    dan = chat.open(chat.person("dan"))
+    with signed_in(chat.base_url, "erin") as erin:
+        erin.post("/api/rooms", json={"name": "hideout", "private": True}).raise_for_status()
+        expect(room_link(dan, "general")).to_have_count(1)
+        expect(room_link(dan, "hideout")).to_have_count(0)
+        erin.post("/api/rooms/hideout/members", json={"name": "dan"}).raise_for_status()
+        expect(room_link(dan, "hideout")).to_have_count(1, timeout=5_000)  # not the 60 s poll

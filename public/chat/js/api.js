@@ -64,7 +64,12 @@ export function createSession(body, auth) {
   return request("/api/session", { method: "POST", body, auth });
 }
 
-// Frees a guest's name and clears the cookie.
+// A new display name for the same account.
+export function renameSession(name, auth) {
+  return request("/api/session", { method: "PATCH", body: { name }, auth });
+}
+
+// Ends this session (a guest's last one frees its name) and clears the cookie.
 export function endSession(auth) {
   return request("/api/session", { method: "DELETE", auth });
 }

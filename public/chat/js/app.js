@@ -142,14 +142,19 @@ const conversation = createConversation({
 const stream = createStream({
   onEvent({ room: r, kind, data }) {
     if (kind === "message") {
-      unread.message(r, data.n, isMe(data.user));
+      unread.message(r, data.n, isMe(data));
       typing.stopped(r, data.user);
       conversation.receive(r, [data], { live: true });
     } else if (kind === "typing") typing.typing(r, data);
     else if (kind === "presence") people.presence(r, data);
     else if (kind === "read") {
-      if (isMe(data.user)) unread.read(r, data.n);
+      if (isMe(data)) unread.read(r, data.n);
       if (receipts.update(r, [data]) && r === room) conversation.render();
+    } else if (kind === "membership") {
+      directory.refresh({ force: true }); // added to a private room: it shows up at once
+    } else if (kind === "access") {
+      if (data.readable === false) directory.deny(r);
+      directory.refresh({ force: true });
     } else if (kind === "reset") {
       if (loader.get(r)) loader.reset(r);
       directory.refresh();

@@ -46,7 +46,7 @@ export function createConversation({ view, loader, composer, receipts, unread, r
       let key = m.client_id ? `c:${m.client_id}` : `i:${m.id}`;
       if (keys.has(key)) key = `i:${m.id}`;
       keys.add(key);
-      const mine = isMe(m.user);
+      const mine = isMe(m);
       items.push({ key, user: m.user, text: m.text, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
     }
     // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
@@ -89,12 +89,12 @@ export function createConversation({ view, loader, composer, receipts, unread, r
     const added = t.add(messages);
     for (const m of added) {
       if (m.client_id) outbox.confirm(m.client_id);
-      unread.message(r, m.n, isMe(m.user));
+      unread.message(r, m.n, isMe(m));
     }
     if (!added.length || r !== room()) return;
     render();
     if (!live) return;
-    const others = added.filter((m) => !isMe(m.user));
+    const others = added.filter((m) => !isMe(m));
     if (others.length === 1) view.announce(`${others[0].user}: ${others[0].text}`);
     else if (others.length > 1) view.announce(`${others.length} new messages`);
     if (document.hidden && others.length) onHiddenNews(others.length);

@@ -2,7 +2,7 @@
 // server, whose token authorises writing and whose cookie authenticates the stream. Name and
 // token live in localStorage, so all tabs are one person; tabs take turns (a Web Lock) to talk
 // to the server about it, so they never compete for the same name.
-import { ApiError, createSession, endSession, whoAmI } from "./api.js";
+import { ApiError, createSession, endSession, renameSession, whoAmI } from "./api.js";
 
 const NAME_KEY = "chat.name";
 const SESSION_KEY = "chat.session";
@@ -46,7 +46,16 @@ const fresh = (s) => s && s.expires * 1000 > Date.now() + 60_000;
 const locked = (run) => (navigator.locks ? navigator.locks.request("chat-session", run) : run());
 
 export const getName = () => read(NAME_KEY) || memoryName;
-export const isMe = (user) => Boolean(getName()) && sameName(user, getName());
+// Whether a message, read position or typing event (or a bare name) is this person's: by the
+// account id when both sides have one (a rename keeps it), else by the name.
+export function isMe(who) {
+  if (who && typeof who === "object") {
+    const s = session();
+    if (who.user_id && s && s.user_id) return who.user_id === s.user_id;
+    who = who.user;
+  }
+  return Boolean(getName()) && sameName(who, getName());
+}
 
 // "guest", "user" (registered), or "" before a name is claimed.
 export function getKind() {
@@ -81,7 +90,13 @@ addEventListener("storage", (e) => {
 });
 
 function store(data) {
-  const s = { token: data.token, name: data.name, kind: data.kind || "guest", expires: data.expires };
+  const s = {
+    token: data.token,
+    user_id: data.user_id,
+    name: data.name,
+    kind: data.kind || "guest",
+    expires: data.expires,
+  };
   memorySession = s;
   memoryName = s.name;
   write(SESSION_KEY, JSON.stringify(s));
@@ -126,9 +141,10 @@ export function start() {
   });
 }
 
-// Becomes `name`: a guest without a password, a registered user with one (registering the name
-// if it is free). A guest's old name is released first, and taken back if the new one is refused.
-// Returns null, or what went wrong.
+// Becomes `name`: without a password, the same account renamed (its messages stay its own);
+// with one, the registered account of that name (registering the name if it is free). A guest's
+// old name is released first, and taken back if the new one is refused. Returns null, or what
+// went wrong.
 export async function switchTo(name, password = "") {
   const problem = nameProblem(name);
   if (problem) return problem;
@@ -139,6 +155,10 @@ export async function switchTo(name, password = "") {
     try {
       if (!password && released && sameName(old.name, name)) {
         store(await claimGuest(name, old));
+        return null;
+      }
+      if (!password && old && fresh(old)) {
+        store(await renameSession(name, bearer(old)));
         return null;
       }
       if (released) await endSession(bearer(released)).catch(() => {});

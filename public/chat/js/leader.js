@@ -7,7 +7,7 @@ export const MAX_ROOMS = 50; // the server's limit per stream
 const CLOSE_GRACE_MS = 10_000; // keep an unneeded room a while: tabs reload, users switch back
 const SWEEP_MS = 30_000; // how often the leader checks which tabs are still there
 const OFFLINE_AFTER = 3; // failed attempts in a row before calling it offline
-const KINDS = ["message", "typing", "presence", "read", "reset", "ready"];
+const KINDS = ["message", "typing", "presence", "read", "reset", "ready", "access", "membership"];
 const POSITIONED = new Set(["message", "ready", "reset"]);
 
 // Quick at first (most outages are a deploy or a blip), then every few seconds: one

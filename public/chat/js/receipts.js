@@ -71,7 +71,7 @@ export function createReceipts({ post, onChange }) {
       const withN = messages.filter((m) => typeof m.n === "number");
       if (!withN.length) return out;
       for (const pos of positions(room).values()) {
-        if (isMe(pos.user)) continue;
+        if (isMe(pos)) continue;
         let lo = 0;
         let hi = withN.length;
         while (lo < hi) {

@@ -45,7 +45,7 @@ export function createTyping({ line, text }, { isMe, send }) {
   return {
     // A `typing` event: {room, user, expires_in_ms}.
     typing(room, data) {
-      if (!data || !data.user || isMe(data.user)) return;
+      if (!data || !data.user || isMe(data)) return;
       const expires = Number(data.expires_in_ms) || DEFAULT_EXPIRES_MS;
       people(room).set(String(data.user).toLowerCase(), { user: data.user, until: Date.now() + expires });
       if (room === current) render();
