@@ -115,10 +115,18 @@ class Delivery(Generic[P]):
                 pending.close()
 
     def _offer(self, event: Event) -> bool:
-        """Runs in the hub's task: writes `event` at once if the client is idle."""
+        """Runs in the hub's task: writes `event` at once if the client is idle. The hot path of
+        every delivery, so `_take` is written out here."""
         if self._writing or self._pending is not None:
             return False
-        payload = self._take(event)
+        key = event.key
+        sent = self.sent
+        if key is not None:
+            room = event.room
+            if key <= sent[room]:
+                return True
+            sent[room] = key
+        payload = self._encode(event, sent)
         if payload is None:
             return True
         try:
