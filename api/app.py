@@ -23,6 +23,7 @@ from api.broker.backend import RedisPubSub
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.hub import Hub
 from api.broker.layout import ensure_layout
+from api.broker.opening import StreamOpening
 from api.broker.presence import Presence
 from api.broker.rates import RateCounters
 from api.broker.rooms import RoomStore
@@ -103,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         room_store = RoomStore(redis)
         account_store = AccountStore(redis, settings.guest_idle_seconds, settings.token_ttl_seconds)
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
-        streams = Streams(hub, store, room_store, presence)
+        streams = Streams(hub, store, StreamOpening(redis), presence)
         limits = Limits(
             RateCounters(redis), settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute
         )

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from api.broker import keys, scripts
@@ -68,11 +69,12 @@ class Presence:
             self._local[slot] = (who, count + 1)
             if count == 0:
                 joined.append(room)
-        for room in joined:
-            await self._call(self._join, room, self._args(who))
+        if joined:
+            await self._call(self._join, joined, self._args(who))
         try:
             yield
         finally:
+            left = []
             for room in rooms:
                 slot = (room, who.user_id)
                 _, count = self._local[slot]
@@ -80,12 +82,14 @@ class Presence:
                     self._local[slot] = (who, count - 1)
                     continue
                 del self._local[slot]
+                left.append(room)
+            if left:
                 # Shielded: a cancelled stream must still say goodbye (else expiry does, later).
-                await asyncio.shield(self._call(self._leave, room, self._leave_args(who)))
+                await asyncio.shield(self._call(self._leave, left, self._leave_args(who)))
 
-    async def _call(self, script: object, room: str, args: list[str | int]) -> None:
+    async def _call(self, script: AsyncScript, rooms: list[str], args: list[str | int]) -> None:
         try:
-            await script(keys=[keys.presence(room)], args=args)  # type: ignore[operator]
+            await script(keys=[keys.presence(room) for room in rooms], args=args)
         except RedisError as exc:
             logger.warning("presence update failed (%s); the next refresh repairs it", exc)
 

@@ -117,6 +117,11 @@ async def _viewer(conn: HTTPConnection, signer: SignerDep, accounts: AccountsDep
         return None  # an ended session's cookie reads as anonymous, as a stale one does
 
 
+async def _reader(conn: HTTPConnection, signer: SignerDep) -> Identity | None:
+    # Streams check the session in the script that opens them: no round trip here.
+    return token_identity(conn, signer, allow_cookie=True)
+
+
 async def _room(room: str) -> str:
     return check_room(room)
 
@@ -128,6 +133,7 @@ async def _address(conn: HTTPConnection) -> str:
 SenderDep = Annotated[Identity, Depends(_sender)]
 UserDep = Annotated[Identity, Depends(_user)]
 ViewerDep = Annotated[Identity | None, Depends(_viewer)]
+ReaderDep = Annotated[Identity | None, Depends(_reader)]
 RoomDep = Annotated[str, Depends(_room)]
 # The client's address, honouring TRUST_PROXY: api.transport.client.client_address (also re-exported here).
 AddressDep = Annotated[str, Depends(_address)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor, check_room
-from api.transport.deps import QuotaDep, RoomDep, SettingsDep, StreamsDep, ViewerDep, client_address
+from api.transport.deps import QuotaDep, ReaderDep, RoomDep, SettingsDep, StreamsDep, client_address
 from api.transport.sse import EventStream, multi_room, single_room
 from api.wire.ids import parse_positions
 
@@ -24,7 +24,7 @@ async def room_events(
     quota: QuotaDep,
     streams: StreamsDep,
     settings: SettingsDep,
-    who: ViewerDep,
+    who: ReaderDep,
     header_id: LastEventIdHeader = None,
     query_id: LastEventIdQuery = None,
 ) -> EventStream:
@@ -45,7 +45,7 @@ async def many_rooms_events(
     quota: QuotaDep,
     streams: StreamsDep,
     settings: SettingsDep,
-    who: ViewerDep,
+    who: ReaderDep,
     rooms_param: Annotated[str, Query(alias="rooms")],
     header_id: LastEventIdHeader = None,
     query_id: LastEventIdQuery = None,

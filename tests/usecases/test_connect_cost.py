@@ -1,0 +1,46 @@
+"""A reconnect storm must not be a Redis storm: what one stream's connect costs in commands."""
+
+from __future__ import annotations
+
+import httpx
+import redis
+
+from tests.conftest import LiveServer
+from tests.helpers import parse_frames, read_frames, session
+
+
+async def connect_commands(redis_url: str, url: str, headers: dict[str, str], rooms: int) -> list[str]:
+    """The commands clients (not Lua scripts) sent Redis while a stream opened, until each of its
+    rooms was positioned, as MONITOR saw them (the stream still open)."""
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    seen: list[str] = []
+    with r.monitor() as monitor:  # acknowledged: nothing from here on is missed
+        async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", url, headers=headers) as stream:
+            assert stream.status_code == 200
+            buffer, ready = "", 0
+            async for text in stream.aiter_text():
+                frames, buffer = parse_frames(buffer + text)
+                ready += sum(f.event == "ready" for f in frames)
+                if ready >= rooms:
+                    break
+            while monitor.connection.can_read(timeout=0.3):
+                command = monitor.next_command()
+                if command["client_type"] != "lua":
+                    seen.append(str(command["command"]).split()[0].lower())
+    r.close()
+    return [c for c in seen if c != "ping"]  # a silent subscriber's keep-alive, on its own timer
+
+
+async def test_a_connect_costs_at_most_two_commands_however_many_rooms(server_factory, redis_url: str) -> None:
+    server: LiveServer = server_factory(presence_refresh_seconds=3600)
+    auth = session(server.url, "ada")
+    rooms = [f"room-{i}" for i in range(50)]
+    for room in ("general", *rooms[:3]):
+        httpx.post(f"{server.url}/api/rooms/{room}/messages", json={"text": "x"}, headers=auth).raise_for_status()
+    single = f"{server.url}/api/rooms/general/events"
+    many = f"{server.url}/api/events?rooms=" + ",".join(rooms)
+    await read_frames(many, 50, headers=auth)  # warm: the subscriber connects, scripts load
+
+    assert await connect_commands(redis_url, single, {}, 1) == ["evalsha"]  # access and position
+    assert await connect_commands(redis_url, single, auth, 1) == ["evalsha", "evalsha"]  # and presence
+    assert await connect_commands(redis_url, many, auth, 50) == ["evalsha", "evalsha"]
