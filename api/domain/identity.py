@@ -12,6 +12,7 @@ import jwt
 
 from api.domain.errors import Code, DomainError
 
+# Matched in full (fullmatch): `$` would also match before a trailing newline.
 NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 USER_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 RESERVED = frozenset(

@@ -7,12 +7,13 @@ import re
 from api.domain.errors import Code, DomainError
 from api.wire.ids import StreamKey, format_stream_id, parse_stream_id
 
-ROOM_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Matched in full (fullmatch): `$` would also match before a trailing newline.
+ROOM_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def check_room(name: str) -> str:
-    if not ROOM_NAME.match(name):
+    if not ROOM_NAME.fullmatch(name):
         raise DomainError(
             Code.INVALID_ROOM,
             f"room name {name[:80]!r} is invalid: use 1-64 characters of a-z, 0-9, '-' and '_'",
@@ -36,7 +37,7 @@ def check_text(text: object, max_chars: int) -> str:
 def check_client_id(value: object) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not CLIENT_ID.match(value):
+    if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
         raise DomainError(
             Code.INVALID_CLIENT_ID,
             "client_id must be 1-128 characters of letters, digits and . _ : -",

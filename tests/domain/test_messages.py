@@ -1,7 +1,10 @@
+from collections.abc import Callable
+
 import pytest
 
 from api.domain.errors import Code, DomainError
-from api.domain.messages import check_message_id, check_room
+from api.domain.identity import check_name
+from api.domain.messages import check_client_id, check_message_id, check_room
 
 
 @pytest.mark.parametrize("good", ["1700000000000-0", "5-12"])
@@ -17,7 +20,8 @@ def test_partial_or_malformed_message_ids(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("room", "ok"), [("general", True), ("a-b_9", True), ("A", False), ("", False), ("x" * 65, False)]
+    ("room", "ok"),
+    [("general", True), ("a-b_9", True), ("A", False), ("", False), ("x" * 65, False), ("general\n", False)],
 )
 def test_room_names(room: str, ok: bool) -> None:
     if ok:
@@ -25,3 +29,13 @@ def test_room_names(room: str, ok: bool) -> None:
     else:
         with pytest.raises(DomainError):
             check_room(room)
+
+
+@pytest.mark.parametrize(
+    ("check", "value"),
+    [(check_room, "general\n"), (check_name, "ada\n"), (check_name, "admin\n"), (check_client_id, "c-1\n")],
+)
+def test_a_trailing_newline_is_not_part_of_a_valid_value(check: Callable[[str], object], value: str) -> None:
+    # `$` matches before a final newline: every pattern must match the whole value.
+    with pytest.raises(DomainError):
+        check(value)

@@ -97,6 +97,7 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
         ({"json": ["text"]}, 422, "invalid_request"),
         ({"json": {"text": "x" * 4001}}, 413, "message_too_long"),
         ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),
+        ({"json": {"text": "x", "client_id": "c-1\n"}}, 422, "invalid_client_id"),
         ({"content": b'{"text": "x"', "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
         ({"content": b"\xff\xfe", "headers": {"content-type": "text/plain"}}, 400, "invalid_encoding"),
         ({"content": b"<x/>", "headers": {"content-type": "application/xml"}}, 415, "unsupported_media_type"),
@@ -113,7 +114,7 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(
     assert client.get(URL).json()["messages"] == []
 
 
-@pytest.mark.parametrize("room", ["General", "a b", "x" * 65, "é", "a.b"])
+@pytest.mark.parametrize("room", ["General", "a b", "x" * 65, "é", "a.b", "general%0A"])
 def test_bad_room_names(client: TestClient, room: str) -> None:
     r = client.post(f"/api/rooms/{room}/messages", json={"text": "x"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_room"

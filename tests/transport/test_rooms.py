@@ -32,6 +32,7 @@ def test_create_and_list_rooms(client: TestClient) -> None:
     ("body", "status", "code"),
     [
         ({"name": "Bad Name"}, 422, "invalid_room"),
+        ({"name": "general\n"}, 422, "invalid_room"),
         ({"name": "ok", "topic": "t" * 201}, 422, "invalid_request"),
         ({"name": "ok", "private": True, "members": ["not valid!"]}, 422, "invalid_name"),
         ({}, 422, "invalid_request"),

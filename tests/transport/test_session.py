@@ -47,6 +47,8 @@ def test_guest_names_are_unique_without_case(client: TestClient) -> None:
         ("é", "invalid_name"),
         ("Admin", "reserved_name"),
         ("system", "reserved_name"),
+        ("admin\n", "invalid_name"),
+        ("ada\n", "invalid_name"),
     ],
 )
 def test_bad_names(client: TestClient, name: str, code: str) -> None:
