@@ -7,15 +7,17 @@ import re
 StreamKey = tuple[int, int]
 ZERO: StreamKey = (0, 0)
 
-_STREAM_ID = re.compile(r"(\d{1,20})(?:-(\d{1,20}))?")
+_STREAM_ID = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")  # ASCII digits: \d matches any script's
+_PART_MAX = 2**64 - 1  # each part of a Redis stream id is an unsigned 64-bit number
 
 
 def parse_stream_id(value: str) -> StreamKey:
     """Parses a Redis stream id ("1700000000000-0", or just the milliseconds)."""
     m = _STREAM_ID.fullmatch(value)
-    if m is None:
-        raise ValueError(f"{value!r} is not a stream id (expected digits, or digits-digits)")
-    return int(m.group(1)), int(m.group(2) or 0)
+    ms, seq = (int(m.group(1)), int(m.group(2) or 0)) if m is not None else (-1, 0)
+    if not 0 <= ms <= _PART_MAX or seq > _PART_MAX:
+        raise ValueError(f"{value[:60]!r} is not a stream id (expected digits, or digits-digits, each below 2**64)")
+    return ms, seq
 
 
 def format_stream_id(key: StreamKey) -> str:

@@ -71,8 +71,9 @@ async def test_resume_id_from_a_wiped_store_gets_reset(live_server: LiveServer) 
 
 
 async def test_bad_resume_id_and_room(live_server: LiveServer) -> None:
-    r = httpx.get(live_server.url + "/api/rooms/general/events?last_event_id=abc")
-    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor"
+    for bad in ("abc", "99999999999999999999"):
+        r = httpx.get(live_server.url + f"/api/rooms/general/events?last_event_id={bad}")
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_cursor"
     r = httpx.get(live_server.url + "/api/rooms/No!/events")
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_room"
 

@@ -146,6 +146,8 @@ def test_history_pages(client: TestClient) -> None:
     [
         ({"before": "x"}, "invalid_cursor"),
         ({"after": "1-2-3"}, "invalid_cursor"),
+        ({"before": "99999999999999999999"}, "invalid_cursor"),
+        ({"after": "1-99999999999999999999", "wait": "1"}, "invalid_cursor"),
         ({"before": "1", "after": "1"}, "invalid_request"),
         ({"limit": "0"}, "invalid_request"),
         ({"limit": "many"}, "invalid_request"),

@@ -11,10 +11,19 @@ def test_parse_stream_id(text: str, key: tuple[int, int]) -> None:
     assert parse_stream_id(text) == key
 
 
-@pytest.mark.parametrize("bad", ["", "-", "1-", "a-1", "1-2-3", " 1", "1.5", "9" * 21, "1-0\n"])
+@pytest.mark.parametrize(
+    "bad",
+    ["", "-", "1-", "a-1", "1-2-3", " 1", "1.5", "9" * 21, "1-0\n", "9" * 20, "1-18446744073709551616", "\u0661-0"],
+)
 def test_parse_stream_id_rejects(bad: str) -> None:
     with pytest.raises(ValueError, match="not a stream id"):
         parse_stream_id(bad)
+
+
+def test_the_largest_stream_id_redis_takes() -> None:
+    # Each part is an unsigned 64-bit number: one more is not an id (Redis refuses it).
+    top = "18446744073709551615"
+    assert parse_stream_id(f"{top}-{top}") == (2**64 - 1, 2**64 - 1)
 
 
 def test_format_stream_id() -> None:
