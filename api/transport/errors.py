@@ -101,8 +101,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
+        parts, code = [], Code.INVALID_REQUEST
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-        return error_response(DomainError(Code.INVALID_REQUEST, "; ".join(parts) or "invalid request"))
+            if err.get("type") == "string_unicode":  # a lone surrogate ("\ud800") in a JSON string
+                code = Code.INVALID_ENCODING
+        return error_response(DomainError(code, "; ".join(parts) or "invalid request"))

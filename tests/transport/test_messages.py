@@ -11,6 +11,7 @@ from api.broker import keys
 from tests.conftest import make_settings, sign_in
 
 URL = "/api/rooms/general/messages"
+JSON = {"content-type": "application/json"}
 
 
 def test_send_json_returns_the_stored_message(client: TestClient) -> None:
@@ -94,6 +95,7 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
         ({"json": {"text": "   \n"}}, 422, "empty_message"),
         ({"json": {}}, 422, "invalid_text"),
         ({"json": {"text": 5}}, 422, "invalid_text"),
+        ({"content": b'{"text": "hi \\ud800"}', "headers": JSON}, 400, "invalid_encoding"),
         ({"json": ["text"]}, 422, "invalid_request"),
         ({"json": {"text": "x" * 4001}}, 413, "message_too_long"),
         ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),

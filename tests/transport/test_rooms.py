@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 import websockets
@@ -33,13 +35,14 @@ def test_create_and_list_rooms(client: TestClient) -> None:
     [
         ({"name": "Bad Name"}, 422, "invalid_room"),
         ({"name": "general\n"}, 422, "invalid_room"),
+        ({"name": "ok", "topic": "half \ud800"}, 400, "invalid_encoding"),
         ({"name": "ok", "topic": "t" * 201}, 422, "invalid_request"),
         ({"name": "ok", "private": True, "members": ["not valid!"]}, 422, "invalid_name"),
         ({}, 422, "invalid_request"),
     ],
 )
 def test_bad_room_creation(client: TestClient, body: dict[str, object], status: int, code: str) -> None:
-    r = client.post("/api/rooms", json=body)
+    r = client.post("/api/rooms", content=json.dumps(body), headers={"content-type": "application/json"})
     assert r.status_code == status and r.json()["error"]["code"] == code
 
 

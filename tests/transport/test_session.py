@@ -100,6 +100,13 @@ def test_a_guest_held_name_can_be_registered_only_by_its_holder(client: TestClie
     assert mine.status_code == 201 and mine.json()["kind"] == "user"
 
 
+def test_a_password_that_is_not_unicode_text(client: TestClient) -> None:
+    # A lone surrogate cannot be encoded, so it cannot be hashed: a 400, never a server error.
+    body = b'{"name": "someone", "password": "long enough \\ud800"}'
+    r = client.post("/api/session", content=body, headers={**ANON, "content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_encoding"
+
+
 def test_weak_password(client: TestClient) -> None:
     r = claim(client, "someone", "short")
     assert r.status_code == 422 and r.json()["error"]["code"] == "weak_password"
