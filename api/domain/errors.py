@@ -17,6 +17,7 @@ class Code(StrEnum):
     WEAK_PASSWORD = "weak_password"
     INVALID_ROOM = "invalid_room"
     INVALID_TEXT = "invalid_text"
+    CONTROL_CHARACTER = "control_character"
     EMPTY_MESSAGE = "empty_message"
     INVALID_CLIENT_ID = "invalid_client_id"
     INVALID_CURSOR = "invalid_cursor"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from api.domain.errors import Code, DomainError
-from api.domain.text import check_unicode
+from api.domain.text import check_plain
 from api.wire.ids import StreamKey, format_stream_id, parse_stream_id
 
 # Matched in full (fullmatch): `$` would also match before a trailing newline.
@@ -25,7 +25,7 @@ def check_room(name: str) -> str:
 def check_text(text: object, max_chars: int) -> str:
     if not isinstance(text, str):
         raise DomainError(Code.INVALID_TEXT, "'text' must be a string")
-    check_unicode(text, "text")
+    check_plain(text, "text")
     if not text.strip():
         raise DomainError(Code.EMPTY_MESSAGE, "message text is empty")
     if len(text) > max_chars:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity
+from api.domain.text import check_plain
 
 # The room every client opens first: nobody may lock the others out of it.
 ALWAYS_PUBLIC = frozenset({"general"})
@@ -19,6 +20,10 @@ class Access:
     private: bool
     member: bool
     creator: bool = False
+
+
+def check_topic(topic: str) -> str:
+    return check_plain(topic, "topic").strip()
 
 
 def require_read(room: str, access: Access, who: Identity | None) -> None:

@@ -47,6 +47,7 @@ STATUS: dict[Code, int] = {
     Code.WEAK_PASSWORD: 422,
     Code.INVALID_ROOM: 422,
     Code.INVALID_TEXT: 422,
+    Code.CONTROL_CHARACTER: 422,
     Code.EMPTY_MESSAGE: 422,
     Code.INVALID_CLIENT_ID: 422,
     Code.INVALID_CURSOR: 422,

@@ -10,7 +10,7 @@ from api.broker.rooms import RoomStore
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, check_name, name_key
 from api.domain.messages import check_room
-from api.domain.rooms import require_can_add_member, require_can_create, require_can_remove
+from api.domain.rooms import check_topic, require_can_add_member, require_can_create, require_can_remove
 from api.usecases.access import check_read
 from api.usecases.limits import Limits
 
@@ -44,10 +44,11 @@ class Rooms:
         self, name: str, who: Identity, topic: str, private: bool, members: list[str], address: str
     ) -> dict[str, Any]:
         room = check_room(name)
+        topic = check_topic(topic)
         require_can_create(room, private)
         member_ids = [await self._holder(m) for m in members]
         await self._limits.room_created(who, address)
-        created = await self._store.create(room, who, topic.strip(), private, member_ids)
+        created = await self._store.create(room, who, topic, private, member_ids)
         if created is None:
             raise DomainError(Code.ROOM_EXISTS, f"room {room!r} already exists")
         if private:

@@ -23,6 +23,11 @@ def test_send_json_returns_the_stored_message(client: TestClient) -> None:
     assert client.get(URL).json()["messages"] == [body]
 
 
+def test_newlines_and_tabs_are_kept(client: TestClient) -> None:
+    r = client.post(URL, json={"text": "line one\n\tindented"})
+    assert r.status_code == 201 and r.json()["text"] == "line one\n\tindented"
+
+
 def test_the_author_is_the_token_never_the_body(client: TestClient) -> None:
     r = client.post(URL, json={"text": "hi", "user": "bob", "name": "bob"})
     assert r.status_code == 201 and r.json()["user"] == "ada"
@@ -96,6 +101,11 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
         ({"json": {}}, 422, "invalid_text"),
         ({"json": {"text": 5}}, 422, "invalid_text"),
         ({"content": b'{"text": "hi \\ud800"}', "headers": JSON}, 400, "invalid_encoding"),
+        ({"json": {"text": "a\x00b"}}, 422, "control_character"),
+        ({"json": {"text": "ring\x07"}}, 422, "control_character"),
+        ({"json": {"text": "old\r\nline"}}, 422, "control_character"),
+        ({"json": {"text": "c1 \x85"}}, 422, "control_character"),
+        ({"content": b"esc \x1b[31m", "headers": {"content-type": "text/plain"}}, 422, "control_character"),
         ({"json": ["text"]}, 422, "invalid_request"),
         ({"json": {"text": "x" * 4001}}, 413, "message_too_long"),
         ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),

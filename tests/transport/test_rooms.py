@@ -35,6 +35,7 @@ def test_create_and_list_rooms(client: TestClient) -> None:
     [
         ({"name": "Bad Name"}, 422, "invalid_room"),
         ({"name": "general\n"}, 422, "invalid_room"),
+        ({"name": "ok", "topic": "nul\x00"}, 422, "control_character"),
         ({"name": "ok", "topic": "half \ud800"}, 400, "invalid_encoding"),
         ({"name": "ok", "topic": "t" * 201}, 422, "invalid_request"),
         ({"name": "ok", "private": True, "members": ["not valid!"]}, 422, "invalid_name"),
