@@ -23,6 +23,7 @@ class End(StrEnum):
     ERROR = "error"  # writing to the client failed
     ACCESS = "access"  # the client may no longer read the stream's only room
     REVOKED = "revoked"  # the session that opened it ended
+    UNSUPPORTED = "unsupported"  # the client sent what its transport does not take (a binary frame)
 
 
 class Closed(Exception):

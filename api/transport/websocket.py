@@ -38,9 +38,17 @@ from api.wire.ids import StreamKey
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-# How a stream's end closes the socket: 1001 going away, 1013 try again later, 4403 no longer
-# allowed to read the room, 4401 the session ended.
-CLOSE_FOR = {End.SLOW: 1013, End.EXPIRED: 1001, End.SHUTDOWN: 1001, End.ACCESS: 4403, End.REVOKED: 4401}
+# How a stream's end closes the socket: 1001 going away, 1003 unsupported data, 1013 try again
+# later, 4403 no longer allowed to read the room, 4401 the session ended.
+CLOSE_FOR = {
+    End.SLOW: 1013,
+    End.EXPIRED: 1001,
+    End.SHUTDOWN: 1001,
+    End.UNSUPPORTED: 1003,
+    End.ACCESS: 4403,
+    End.REVOKED: 4401,
+}
+CLOSE_REASON = {End.UNSUPPORTED: "binary frames are not supported: send JSON as text frames"}
 
 
 def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
@@ -124,7 +132,7 @@ async def room_socket(
         return
     code = CLOSE_FOR.get(reason)
     if code is not None:
-        await websocket.close(code=code, reason=reason.value)
+        await websocket.close(code=code, reason=CLOSE_REASON.get(reason, reason.value))
 
 
 async def _serve(websocket: WebSocket, opened: Opened, handlers: _Handlers) -> End:
@@ -146,7 +154,13 @@ async def _serve(websocket: WebSocket, opened: Opened, handlers: _Handlers) -> E
 async def _read(websocket: WebSocket, sub: Subscription, handlers: _Handlers) -> None:
     try:
         while True:
-            reply = await handlers.handle(await websocket.receive_text())
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(frame.get("code", 1000))
+            if frame.get("text") is None:
+                sub.close(End.UNSUPPORTED)
+                return
+            reply = await handlers.handle(frame["text"])
             if reply is not None:
                 sub.push(reply)
     except WebSocketDisconnect:

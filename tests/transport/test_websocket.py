@@ -120,3 +120,14 @@ async def test_the_cookie_sends_over_a_socket_only_from_this_sites_own_pages(liv
             await sock.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     assert "cross_origin" in closed.value.rcvd.reason
+
+
+async def test_a_binary_frame_closes_with_unsupported_data(live_server: LiveServer) -> None:
+    async with websockets.connect(ws_url(live_server), additional_headers=session(live_server.url, "ada")) as ws:
+        await recv(ws)
+        await ws.send(b'{"type": "message", "text": "bytes"}')
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await recv(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+    assert "text" in closed.value.rcvd.reason
+    assert httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"] == []
