@@ -32,6 +32,7 @@ from api.broker.store import MessageStore, SendLimits
 from api.config import Settings, get_settings
 from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.transport import errors, events, health, messages, rooms, session, signals, websocket
+from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.usecases.accounts import Accounts
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
     errors.install(app)
+    # Outermost last: the security headers reach every answer, the body limit's 413 too.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
     for module in (session, rooms, messages, signals, events, websocket, health):

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     sse_heartbeat_seconds: float = Field(15.0, gt=0)
     sse_retry_ms: int = Field(1000, ge=0, description="Reconnect delay told to EventSource.")
     max_message_chars: int = Field(4000, gt=0)
+    max_body_bytes: int = Field(65536, gt=0, description="Largest request body; larger gets 413 before it is parsed.")
     stream_maxlen: int = Field(10000, gt=0, description="Messages kept per room (approximate).")
     idempotency_seconds: int = Field(86400, gt=0)
     history_limit_max: int = Field(200, gt=0)

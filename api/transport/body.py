@@ -1,13 +1,18 @@
-"""Request bodies: read within a byte limit, then parsed by their content type."""
+"""Request bodies: every one capped before any route parses it; a message's read within its own
+limit, then parsed by its content type."""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import parse_qs
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.domain.errors import Code, DomainError
+from api.transport.errors import error_body
 
 JSON_TYPES = ("application/json",)
 TEXT_TYPES = ("text/plain", "application/x-www-form-urlencoded")
@@ -48,3 +53,49 @@ def parse_message(content_type: str, body: bytes) -> dict[str, object]:
         # curl -d sends the raw text as a form body; take it as the message itself.
         return {"text": text}
     raise DomainError(Code.UNSUPPORTED_MEDIA_TYPE, f"send application/json or text/plain, not {media}")
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `max_bytes` is answered 413 before the app sees it,
+    refused on its declared Content-Length or as soon as the bytes read pass the limit (a chunked
+    body has no length). A body within the limit is handed on whole, once read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        if headers is None or ("content-length" not in headers and "transfer-encoding" not in headers):
+            await self.app(scope, receive, send)  # no body (streams, GETs): nothing to hold
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before it finished sending
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole: Message | None = {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal whole
+            if whole is None:
+                return await receive()  # after the body: the disconnect, when it comes
+            message, whole = whole, None
+            return message
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = error_body(Code.BODY_TOO_LARGE, f"request body is over {self.max_bytes} bytes")
+        # The rest of the body is never read: the connection cannot carry another request.
+        await JSONResponse(error, status_code=413, headers={"Connection": "close"})(scope, receive, send)
