@@ -140,6 +140,8 @@ class MessageStore:
             entries = _entries(await self._redis.xrange(stream, "(" + format_stream_id(after), "+", count=limit + 1))
             has_more = len(entries) > limit
             entries = entries[:limit]
+        elif before == ZERO:
+            return Page([], False)  # nothing comes before the first possible id (and Redis refuses "(0-0")
         else:
             top = "(" + format_stream_id(before) if before is not None else "+"
             entries = _entries(await self._redis.xrevrange(stream, top, "-", count=limit + 1))

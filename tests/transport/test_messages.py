@@ -153,6 +153,13 @@ def test_history_pages(client: TestClient) -> None:
     assert client.get(URL, params={"after": ids[-1]}).json()["messages"] == []
 
 
+@pytest.mark.parametrize("before", ["0", "0-0"])
+def test_nothing_comes_before_the_first_possible_id(client: TestClient, before: str) -> None:
+    client.post(URL, json={"text": "x"})
+    r = client.get(URL, params={"before": before})
+    assert r.status_code == 200 and r.json()["messages"] == [] and r.json()["has_more"] is False
+
+
 @pytest.mark.parametrize(
     ("params", "code"),
     [
