@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends
+from fastapi import Depends, Path
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
@@ -16,6 +17,7 @@ from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
 from api.transport.client import client_address as client_address
 from api.transport.quota import StreamQuota
+from api.transport.schemas import ROOM_PATTERN, hint
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
@@ -95,12 +97,18 @@ def require_user(who: Identity | None) -> Identity:
     return who
 
 
-async def _sender(conn: HTTPConnection, signer: SignerDep) -> Identity:
+# Declares the Bearer scheme in the OpenAPI document for the routes that need a token; the token
+# itself is read and checked by token_identity.
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="The token from POST /api/session.")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+
+
+async def _sender(conn: HTTPConnection, signer: SignerDep, _: Bearer) -> Identity:
     # The send script checks that the session is alive: no round trip here.
     return require_user(token_identity(conn, signer, allow_cookie=False))
 
 
-async def _user(conn: HTTPConnection, signer: SignerDep, accounts: AccountsDep) -> Identity:
+async def _user(conn: HTTPConnection, signer: SignerDep, accounts: AccountsDep, _: Bearer) -> Identity:
     return await accounts.check_session(require_user(token_identity(conn, signer, allow_cookie=False)))
 
 
@@ -122,7 +130,7 @@ async def _reader(conn: HTTPConnection, signer: SignerDep) -> Identity | None:
     return token_identity(conn, signer, allow_cookie=True)
 
 
-async def _room(room: str) -> str:
+async def _room(room: Annotated[str, Path(**hint(ROOM_PATTERN, "1-64 of a-z 0-9 - _"))]) -> str:
     return check_room(room)
 
 

@@ -9,15 +9,24 @@ from fastapi import APIRouter, Header, Query, Request
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor, check_room
 from api.transport.deps import QuotaDep, ReaderDep, RoomDep, SettingsDep, StreamsDep, client_address
+from api.transport.schemas import CURSOR_PATTERN, EVENT_STREAM, POSITIONS_PATTERN, READ, ROOMS_PATTERN, answers, hint
 from api.transport.sse import EventStream, multi_room, single_room
 from api.wire.ids import parse_positions
 
 router = APIRouter()
-LastEventIdHeader = Annotated[str | None, Header(alias="last-event-id")]
-LastEventIdQuery = Annotated[str | None, Query(alias="last_event_id")]
+_RESUME = "Resume after this id (EventSource sends the header itself)."
+LastEventIdHeader = Annotated[str | None, Header(alias="last-event-id", **hint(CURSOR_PATTERN, _RESUME))]
+LastEventIdQuery = Annotated[str | None, Query(alias="last_event_id", **hint(CURSOR_PATTERN, _RESUME))]
+PositionsHeader = Annotated[str | None, Header(alias="last-event-id", **hint(POSITIONS_PATTERN, _RESUME))]
+PositionsQuery = Annotated[str | None, Query(alias="last_event_id", **hint(POSITIONS_PATTERN, _RESUME))]
 
 
-@router.get("/api/rooms/{room}/events", response_class=EventStream, status_code=200)
+@router.get(
+    "/api/rooms/{room}/events",
+    response_class=EventStream,
+    status_code=200,
+    responses=answers({200: EVENT_STREAM}, *READ, 429),
+)
 async def room_events(
     request: Request,
     room: RoomDep,
@@ -39,16 +48,18 @@ async def room_events(
     )
 
 
-@router.get("/api/events", response_class=EventStream, status_code=200)
+@router.get(
+    "/api/events", response_class=EventStream, status_code=200, responses=answers({200: EVENT_STREAM}, *READ, 429)
+)
 async def many_rooms_events(
     request: Request,
     quota: QuotaDep,
     streams: StreamsDep,
     settings: SettingsDep,
     who: ReaderDep,
-    rooms_param: Annotated[str, Query(alias="rooms")],
-    header_id: LastEventIdHeader = None,
-    query_id: LastEventIdQuery = None,
+    rooms_param: Annotated[str, Query(alias="rooms", **hint(ROOMS_PATTERN, "Room names, comma-separated."))],
+    header_id: PositionsHeader = None,
+    query_id: PositionsQuery = None,
 ) -> EventStream:
     names = tuple(dict.fromkeys(check_room(r.strip()) for r in rooms_param.split(",") if r.strip()))
     if not names:

@@ -6,16 +6,18 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 
+from api.domain.errors import Code, DomainError
 from api.transport.deps import HubDep, RedisDep
-from api.transport.errors import error_body
+from api.transport.errors import error_response
+from api.transport.schemas import Health, answers
 
 router = APIRouter()
 
 
-@router.get("/api/health")
+@router.get("/api/health", response_model=None, responses=answers({200: Health}, 503))
 async def health(redis: RedisDep, hub: HubDep) -> JSONResponse:
     try:
         await redis.ping()
     except (RedisError, OSError):
-        return JSONResponse(error_body("redis_unavailable", "Redis does not answer"), status_code=503)
+        return error_response(DomainError(Code.UNAVAILABLE, "Redis does not answer", retry_after=2))
     return JSONResponse({"status": "ok", "subscriber": hub.connected.is_set(), "clients": hub.subscriber_count})

@@ -11,19 +11,42 @@ from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor
 from api.transport.body import parse_message, read_body
 from api.transport.deps import MessagingDep, RoomDep, SenderDep, SettingsDep, ViewerDep
+from api.transport.schemas import (
+    CLIENT_ID_PATTERN,
+    CURSOR_PATTERN,
+    READ,
+    SEND_BODY,
+    WRITE,
+    HistoryPage,
+    Message,
+    TrimmedMessage,
+    answers,
+    hint,
+)
 from api.usecases.messaging import History
 
 router = APIRouter()
 
 
-@router.post("/api/rooms/{room}/messages", status_code=201)
+@router.post(
+    "/api/rooms/{room}/messages",
+    status_code=201,
+    response_model=None,
+    openapi_extra={"requestBody": SEND_BODY},
+    responses=answers(
+        {201: Message, 200: {"model": Message | TrimmedMessage, "description": "A send repeated: the first message"}},
+        *WRITE,
+        415,
+        429,
+    ),
+)
 async def send_message(
     request: Request,
     room: RoomDep,
     messaging: MessagingDep,
     settings: SettingsDep,
     who: SenderDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(**hint(CLIENT_ID_PATTERN, "Like client_id in the body."))] = None,
 ) -> Response:
     body = await read_body(request, settings.max_message_chars * 4 + 4096)
     data = parse_message(request.headers.get("content-type", ""), body)
@@ -43,16 +66,19 @@ def _history_json(room: str, history: History) -> str:
     )
 
 
-@router.get("/api/rooms/{room}/messages")
+Cursor = Annotated[str | None, Query(**hint(CURSOR_PATTERN, "A message id."))]
+
+
+@router.get("/api/rooms/{room}/messages", response_model=None, responses=answers({200: HistoryPage}, *READ))
 async def history(
     room: RoomDep,
     messaging: MessagingDep,
     settings: SettingsDep,
     who: ViewerDep,
-    before: str | None = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1)] = 50,
-    wait: Annotated[float, Query(ge=0)] = 0,
+    before: Cursor = None,
+    after: Cursor = None,
+    limit: Annotated[int, Query(ge=1, description="At most HISTORY_LIMIT_MAX.")] = 50,
+    wait: Annotated[float, Query(ge=0, description="With after: seconds to wait for a message.")] = 0,
 ) -> Response:
     if before is not None and after is not None:
         raise DomainError(Code.INVALID_REQUEST, "give either 'before' or 'after', not both")

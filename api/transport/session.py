@@ -23,17 +23,21 @@ from api.transport.deps import (
     current_session,
     require_user,
 )
+from api.transport.schemas import PersonName, Session, WhoAmI, answers
 
 router = APIRouter()
 
 
 class SessionRequest(BaseModel):
-    name: str
-    password: Annotated[str | None, Field(default=None, max_length=256)]
+    name: PersonName
+    password: Annotated[
+        str | None,
+        Field(default=None, max_length=256, description="Registers the name (8+ characters), or logs in to it."),
+    ]
 
 
 class Rename(BaseModel):
-    name: str
+    name: PersonName
 
 
 def _session_response(request: Request, signer: SignerDep, who: Identity, status: int) -> JSONResponse:
@@ -54,7 +58,12 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
     return response
 
 
-@router.post("/api/session")
+@router.post(
+    "/api/session",
+    status_code=201,
+    response_model=None,
+    responses=answers({200: Session, 201: Session}, 400, 401, 409, 413, 422, 429, 503),
+)
 async def create_session(
     body: SessionRequest, request: Request, accounts: AccountsDep, limits: LimitsDep, signer: SignerDep
 ) -> JSONResponse:
@@ -68,13 +77,13 @@ async def create_session(
     return _session_response(request, signer, who, 201 if created else 200)
 
 
-@router.get("/api/session")
+@router.get("/api/session", response_model=None, responses=answers({200: WhoAmI}, 401, 503))
 async def whoami(who: ViewerDep, accounts: AccountsDep) -> dict[str, str]:
     me = await accounts.current(require_user(who))
     return {"user_id": me.user_id, "name": me.name, "kind": me.kind}
 
 
-@router.patch("/api/session")
+@router.patch("/api/session", response_model=None, responses=answers({200: Session}, 400, 401, 409, 413, 422, 503))
 async def rename(
     body: Rename, request: Request, who: UserDep, accounts: AccountsDep, signer: SignerDep
 ) -> JSONResponse:
@@ -82,7 +91,7 @@ async def rename(
     return _session_response(request, signer, await accounts.rename(who, body.name), 200)
 
 
-@router.delete("/api/session", status_code=204)
+@router.delete("/api/session", status_code=204, responses=answers({}, 503))
 async def end_session(request: Request, signer: SignerDep, accounts: AccountsDep) -> Response:
     """Ends this session (the Bearer token's, else the cookie's) and only this one."""
     who = current_session(request, signer)
