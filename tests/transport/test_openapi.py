@@ -93,3 +93,22 @@ def test_every_answer_is_documented(fuzzed_app: FastAPI, auth: dict[str, str], l
         case.call_and_validate(headers=auth, checks=CHECKS)
 
     fuzz()
+
+
+def test_the_document_describes_bodies_errors_and_streams() -> None:
+    document = create_app(Settings(redis_url="redis://unused")).openapi()
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    assert answer["content"]["application/json"]["schema"] == error, f"{method} {path} {status}"
+                if status in ("429", "503"):
+                    assert answer["headers"]["Retry-After"]["required"], f"{method} {path} {status}"
+            if method == "post" and path != "/api/rooms/{room}/typing":
+                assert operation["requestBody"]["required"], f"{method} {path}"
+    send = document["paths"]["/api/rooms/{room}/messages"]["post"]
+    assert set(send["requestBody"]["content"]) == {"application/json", "text/plain"}
+    assert {"413", "415", "429"} <= set(send["responses"])
+    for path in ("/api/rooms/{room}/events", "/api/events"):
+        assert set(document["paths"][path]["get"]["responses"]["200"]["content"]) == {"text/event-stream"}
