@@ -43,6 +43,8 @@ def parse_message(content_type: str, body: bytes) -> dict[str, object]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DomainError(Code.INVALID_JSON, f"request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise DomainError(Code.INVALID_JSON, "request body is JSON nested too deeply") from None
         if not isinstance(data, dict):
             raise DomainError(Code.INVALID_REQUEST, 'body must be a JSON object like {"text": "hi"}')
         return data

@@ -78,6 +78,8 @@ class _Handlers:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             return events.signal("error", code=Code.INVALID_JSON, message=f"frame is not valid JSON: {exc}")
+        except RecursionError:
+            return events.signal("error", code=Code.INVALID_JSON, message="frame is JSON nested too deeply")
         kind = data.get("type") if isinstance(data, dict) else None
         if kind not in ("message", "typing", "read"):
             return events.signal(

@@ -111,6 +111,7 @@ def test_client_ids_are_per_room(client: TestClient) -> None:
         ({"json": {"text": "x", "client_id": "has space"}}, 422, "invalid_client_id"),
         ({"json": {"text": "x", "client_id": "c-1\n"}}, 422, "invalid_client_id"),
         ({"content": b'{"text": "x"', "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
+        ({"content": b"[" * 20000, "headers": {"content-type": "application/json"}}, 400, "invalid_json"),
         ({"content": b"\xff\xfe", "headers": {"content-type": "text/plain"}}, 400, "invalid_encoding"),
         ({"content": b"<x/>", "headers": {"content-type": "application/xml"}}, 415, "unsupported_media_type"),
         ({"content": b"x" * 30000, "headers": {"content-type": "text/plain"}}, 413, "body_too_large"),

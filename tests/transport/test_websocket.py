@@ -66,6 +66,7 @@ async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveSer
     ("payload", "code"),
     [
         ("not json", "invalid_json"),
+        ("[" * 20000, "invalid_json"),
         (json.dumps({"type": "dance"}), "invalid_frame"),
         (json.dumps({"type": "message", "text": ""}), "empty_message"),
         (json.dumps({"type": "message", "text": "x" * 5000}), "message_too_long"),
