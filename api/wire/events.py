@@ -70,7 +70,13 @@ def marker(room: str, kind: str, key: StreamKey, **extra: object) -> Event:
 
 def signal(kind: str, **fields: object) -> Event:
     """A frame for one client only (WebSocket errors), never stored nor deduplicated."""
-    return Event("", kind, _json(fields))
+    data = _json(fields)
+    try:
+        data.encode()
+    except UnicodeEncodeError:
+        # It echoes what the client sent, such as half a surrogate pair: UTF-8 cannot carry that raw.
+        data = json.dumps(fields, separators=(",", ":"))
+    return Event("", kind, data)
 
 
 def ack(client_id: str | None, id: str, message_json: str) -> Event:

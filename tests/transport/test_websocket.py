@@ -72,6 +72,7 @@ async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveSer
         (json.dumps({"type": "message", "text": "x" * 5000}), "message_too_long"),
         (json.dumps({"type": "message", "text": "hi \ud800"}), "invalid_encoding"),
         (json.dumps({"type": "message", "text": "nul \x00"}), "control_character"),
+        (json.dumps({"type": "message", "text": "x", "client_id": "\ud800"}), "invalid_client_id"),
     ],
 )
 async def test_bad_frames_get_an_error_frame_and_the_socket_stays_open(
