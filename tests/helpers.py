@@ -1,15 +1,23 @@
-"""Test clients that behave like real ones: an SSE reader that resumes by Last-Event-ID."""
+"""Test clients that behave like real ones (an SSE reader that resumes by Last-Event-ID), waits on
+conditions instead of fixed sleeps, and a window on the commands the real Redis runs."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
+import redis
 
 _sessions: dict[tuple[str, str], dict[str, str]] = {}
+
+# What a client may take as "try again": Redis away (503) or a proxy in between (502, 504).
+RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 def session(base_url: str, name: str) -> dict[str, str]:
@@ -19,6 +27,20 @@ def session(base_url: str, name: str) -> dict[str, str]:
     assert r.status_code in (200, 201), r.text
     headers = _sessions[(base_url, name)] = {"Authorization": f"Bearer {r.json()['token']}"}
     return headers
+
+
+def health(base_url: str) -> dict[str, object]:
+    """The server's /api/health answer (200 expected)."""
+    r = httpx.get(base_url + "/api/health", timeout=5)
+    assert r.status_code == 200, r.text
+    result: dict[str, object] = r.json()
+    return result
+
+
+async def hub_listening(base_url: str) -> None:
+    """Waits until the server's Redis subscriber is connected, so that events which are never
+    stored (typing, presence, reads) published from now on reach its streams."""
+    await eventually(lambda: health(base_url)["subscriber"] is True, what=f"the subscriber of {base_url}")
 
 
 @dataclass
@@ -54,16 +76,37 @@ def parse_frames(buffer: str) -> tuple[list[Frame], str]:
     return frames, buffer
 
 
-@dataclass
 class ResumingSSE:
-    """Follows a room's stream like EventSource does: reconnects after each end, sending the last id."""
+    """Follows a room's stream like EventSource does: reconnects after each end, sending the last id.
 
-    url: str
-    last_id: str | None = None
-    auth: dict[str, str] = field(default_factory=dict)
-    frames: list[Frame] = field(default_factory=list)
-    connections: int = 0
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    It retries only what a real client would retry (the connection failing, 502/503/504); any
+    other answer is a failure, raised by every accessor a test waits on, so that a refused stream
+    fails the test with its reason instead of a timeout.
+    """
+
+    def __init__(self, url: str, last_id: str | None = None, auth: dict[str, str] | None = None) -> None:
+        self.url = url
+        self.last_id = last_id
+        self.auth = dict(auth or {})
+        self.connected = asyncio.Event()
+        self.refusals = 0  # retryable answers (Redis away)
+        self._frames: list[Frame] = []
+        self._connections = 0
+        self._failure: BaseException | None = None
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise AssertionError(f"the stream {self.url} failed") from self._failure
+
+    @property
+    def connections(self) -> int:
+        self._check()
+        return self._connections
+
+    @property
+    def frames(self) -> list[Frame]:
+        self._check()
+        return self._frames
 
     @property
     def messages(self) -> list[dict[str, object]]:
@@ -73,15 +116,26 @@ class ResumingSSE:
         return [f.json() for f in self.frames if f.event == kind]
 
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self._run(stop)
+        except Exception as exc:
+            self._failure = exc
+            raise
+
+    async def _run(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=30)) as client:
             while not stop.is_set():
                 headers = {"Last-Event-ID": self.last_id, **self.auth} if self.last_id else dict(self.auth)
                 try:
                     async with client.stream("GET", self.url, headers=headers) as response:
-                        if response.status_code != 200:
-                            await asyncio.sleep(0.2)
+                        if response.status_code in RETRY_STATUSES:
+                            self.refusals += 1
+                            await asyncio.sleep(0.2)  # a client's backoff, not synchronisation
                             continue
-                        self.connections += 1
+                        if response.status_code != 200:
+                            body = (await response.aread()).decode(errors="replace")
+                            raise AssertionError(f"GET {self.url} answered {response.status_code}: {body}")
+                        self._connections += 1
                         self.connected.set()
                         buffer = ""
                         async for text in response.aiter_text():
@@ -89,37 +143,130 @@ class ResumingSSE:
                             for frame in frames:
                                 if frame.id is not None:
                                     self.last_id = frame.id
-                                self.frames.append(frame)
+                                self._frames.append(frame)
                             if stop.is_set():
                                 return
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.2)
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)  # a client's backoff, not synchronisation
+
+
+class SSEStream:
+    """One open SSE response, read frame by frame."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self._chunks = response.aiter_text()
+        self._buffer = ""
+        self._ready: list[Frame] = []
+
+    async def next(self, timeout: float = 10) -> Frame:
+        """The next frame (comments skipped); fails after `timeout` seconds without one."""
+        async with asyncio.timeout(timeout):
+            while not self._ready:
+                text = await anext(self._chunks)
+                frames, self._buffer = parse_frames(self._buffer + text.replace("\r\n", "\n"))
+                self._ready += frames
+        return self._ready.pop(0)
+
+    async def take(self, count: int, timeout: float = 10) -> list[Frame]:
+        return [await self.next(timeout) for _ in range(count)]
+
+
+@asynccontextmanager
+async def open_stream(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> AsyncIterator[SSEStream]:
+    """Opens an SSE stream (200 required) for a test to read frame by frame."""
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        async with client.stream("GET", url, headers=headers or {}) as response:
+            assert response.status_code == 200, (response.status_code, (await response.aread()).decode())
+            yield SSEStream(response)
 
 
 async def read_frames(url: str, count: int, headers: dict[str, str] | None = None, timeout: float = 10) -> list[Frame]:
     """Opens one stream and returns its first `count` frames."""
-    frames: list[Frame] = []
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        async with client.stream("GET", url, headers=headers or {}) as response:
-            assert response.status_code == 200, response.status_code
-            buffer = ""
-            async with asyncio.timeout(timeout):
-                async for text in response.aiter_text():
-                    new, buffer = parse_frames(buffer + text)
-                    frames += new
-                    if len(frames) >= count:
-                        return frames[:count]
-    return frames
+    async with open_stream(url, headers, timeout) as stream:
+        return await stream.take(count, timeout)
 
 
 async def cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancels background tasks, then raises the first error any of them ended with."""
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
+async def eventually(check: Callable[[], bool], timeout: float = 10, what: str = "the condition") -> None:
     """Waits until `check()` holds: for effects that cross processes and Redis."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() >= deadline:
+            raise AssertionError(f"waited {timeout} s for {what}, in vain")
+        await asyncio.sleep(0.05)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10, what: str = "the condition") -> None:
+    """`eventually` for synchronous tests."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout} s for {what}, in vain")
+        time.sleep(0.05)
+
+
+async def holds_for(check: Callable[[], bool], seconds: float, what: str = "the condition") -> None:
+    """Asserts that `check()` stays true, checked every 50 ms, for `seconds`: for promises about
+    time itself (someone stays online, a name stays held), where the passing time is the test."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while loop.time() < end:
+        assert check(), f"{what} stopped holding after {seconds - (end - loop.time()):.2f} s"
+        await asyncio.sleep(0.05)
+
+
+class RedisMonitor:
+    """The commands the real Redis executes from now on (MONITOR), to see that a server has done
+    something before the test goes on: e.g. a long-poll has read the room and found nothing."""
+
+    def __init__(self, url: str) -> None:
+        self._client = redis.Redis.from_url(url)
+        self._commands: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="redis-monitor", daemon=True)
+        self._started = threading.Event()
+
+    def __enter__(self) -> RedisMonitor:
+        self._thread.start()
+        assert self._started.wait(5), "MONITOR did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._client.close()
+
+    def _read(self) -> None:
+        with self._client.monitor() as monitor:
+            self._started.set()
+            while not self._stop.is_set():
+                try:
+                    if not monitor.connection.can_read(timeout=0.1):
+                        continue
+                    command = monitor.next_command()
+                except redis.ConnectionError:
+                    return
+                with self._lock:
+                    self._commands.append(str(command["command"]))
+
+    def saw(self, *words: str) -> bool:
+        """Whether some command had every one of `words` among its arguments (any case; a range's
+        exclusive "(" before an id is ignored)."""
+        wanted = {w.lower() for w in words}
+        return any(wanted <= {a.lower().lstrip("(") for a in c.split()} for c in self.commands())
+
+    def commands(self) -> list[str]:
+        with self._lock:
+            return list(self._commands)
