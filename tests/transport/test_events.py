@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import redis
 
 from api.broker import keys
 from tests.conftest import LiveServer
-from tests.helpers import read_frames, session
+from tests.helpers import RedisMonitor, eventually, open_stream, read_frames, session
 
 
 def post(server: LiveServer, text: str, room: str = "general", name: str = "ada") -> dict[str, object]:
@@ -21,12 +22,11 @@ def post(server: LiveServer, text: str, room: str = "general", name: str = "ada"
 
 async def test_fresh_stream_starts_at_the_newest_message_then_goes_live(live_server: LiveServer) -> None:
     old = post(live_server, "before")
-    url = live_server.url + "/api/rooms/general/events"
-    reader = asyncio.create_task(read_frames(url, 2))
-    await asyncio.sleep(0.5)
-    new = await asyncio.to_thread(post, live_server, "after")
-    ready, message = await reader
-    assert (ready.event, ready.id) == ("ready", old["id"])
+    async with open_stream(live_server.url + "/api/rooms/general/events") as stream:
+        ready = await stream.next()
+        assert (ready.event, ready.id) == ("ready", old["id"])
+        new = await asyncio.to_thread(post, live_server, "after")
+        message = await stream.next()
     assert (message.event, message.id, message.json()) == ("message", new["id"], new)
 
 
@@ -99,15 +99,43 @@ async def test_heartbeats_keep_idle_streams_open(server_factory) -> None:
     assert text.count(": ping\n\n") >= 2
 
 
-async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveServer) -> None:
+async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveServer, redis_url: str) -> None:
     last = str(post(live_server, "old")["id"])
-    async with httpx.AsyncClient(timeout=30) as client:
-        poll = asyncio.create_task(
-            client.get(f"{live_server.url}/api/rooms/general/messages", params={"after": last, "wait": 20})
-        )
-        await asyncio.sleep(0.5)
-        assert not poll.done()
-        new = await asyncio.to_thread(post, live_server, "new")
-        async with asyncio.timeout(5):
-            r = await poll
-    assert r.json()["messages"] == [new]
+    with RedisMonitor(redis_url) as redis_log:
+        async with httpx.AsyncClient(timeout=30) as client:
+            poll = asyncio.create_task(
+                client.get(f"{live_server.url}/api/rooms/general/messages", params={"after": last, "wait": 20})
+            )
+            # Once the poll has read the room after `last` (and found nothing), only being woken
+            # by the new message can answer it before its 20 s are up.
+            await eventually(lambda: redis_log.saw("chat:stream:general", last), what="the poll to read the room")
+            assert not poll.done()
+            new = await asyncio.to_thread(post, live_server, "new")
+            async with asyncio.timeout(5):
+                r = await poll
+    assert r.status_code == 200 and r.json()["messages"] == [new]
+
+
+async def test_several_rooms_resume_with_a_reset_for_a_trimmed_one(
+    live_server: LiveServer, redis_sync: redis.Redis
+) -> None:
+    a = [str(post(live_server, f"a{i}", room="a")["id"]) for i in range(4)]
+    b = [str(post(live_server, f"b{i}", room="b")["id"]) for i in range(2)]
+    redis_sync.xtrim("chat:stream:a", maxlen=2, approximate=False)
+    url = live_server.url + "/api/events?rooms=a,b"
+    reset, replayed = await read_frames(url, 2, headers={"Last-Event-ID": f"a:{a[0]},b:{b[0]}"})
+    assert reset.event == "reset" and reset.id == f"a:{a[3]},b:{b[0]}"
+    assert reset.json() == {"room": "a", "id": a[3], "oldest": a[2], "requested": a[0]}
+    # The room still kept resumes where it was, beside the reset one.
+    assert (replayed.event, replayed.json()["id"], replayed.id) == ("message", b[1], f"a:{a[3]},b:{b[1]}")
+
+
+async def test_one_stream_follows_at_most_stream_rooms_max_rooms(live_server: LiveServer) -> None:
+    rooms = [f"r{i}" for i in range(51)]  # STREAM_ROOMS_MAX is 50 by default
+    async with httpx.AsyncClient() as client:
+        params = {"rooms": ",".join(rooms)}
+        async with client.stream("GET", live_server.url + "/api/events", params=params) as r:
+            assert r.status_code == 422
+            assert json.loads(await r.aread())["error"]["code"] == "too_many_rooms"
+    frames = await read_frames(live_server.url + "/api/events?rooms=" + ",".join(rooms[:50]), 50)
+    assert [(f.event, f.json()["room"]) for f in frames] == [("ready", room) for room in rooms[:50]]
