@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -9,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.broker import keys
 from tests.conftest import make_settings, sign_in
+from tests.helpers import wait_until
 
 URL = "/api/rooms/general/messages"
 JSON = {"content-type": "application/json"}
@@ -58,6 +62,25 @@ def test_rate_limit_says_when_to_retry(redis_url: str) -> None:
         assert len(c.get(URL).json()["messages"]) == 4
 
 
+def test_the_send_window_starts_again_after_retry_after(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, send_rate_count=2, send_rate_window_seconds=1))) as c:
+        auth = sign_in(c, "speedy")
+
+        def burst(window: int) -> httpx.Response:
+            replies: list[httpx.Response] = [
+                c.post(URL, json={"text": f"{window}.{i}"}, headers=auth) for i in range(3)
+            ]
+            assert [r.status_code for r in replies] == [201, 201, 429], window
+            return replies[-1]
+
+        retry = int(burst(0).headers["retry-after"])
+        assert retry == 1, "the window is one second"
+        # Waiting as told is the client's part of the contract, and what is tested here.
+        time.sleep(retry)
+        burst(1)
+        assert [m["text"] for m in c.get(URL).json()["messages"]] == ["0.0", "0.1", "1.0", "1.1"]
+
+
 def test_send_plain_text_like_curl_d(client: TestClient) -> None:
     r = client.post(URL, content=b"hi there & more", headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 201 and r.json()["text"] == "hi there & more"
@@ -72,18 +95,37 @@ def test_html_form_field(client: TestClient) -> None:
 
 @pytest.mark.parametrize("header", ["client_id", "Idempotency-Key"])
 def test_same_client_id_returns_the_first_message(client: TestClient, header: str) -> None:
-    def send(text: str) -> tuple[int, dict[str, object]]:
+    def send(text: str) -> tuple[tuple[int, dict[str, object]], httpx.Headers]:
         if header == "client_id":
             r = client.post(URL, json={"text": text, "client_id": "c-1"})
         else:
             r = client.post(URL, json={"text": text}, headers={"Idempotency-Key": "c-1"})
-        return r.status_code, r.json()
+        return (r.status_code, r.json()), r.headers
 
-    status1, first = send("once")
-    status2, again = send("twice?")
+    (status1, first), headers1 = send("once")
+    (status2, again), headers2 = send("twice?")
     assert (status1, status2) == (201, 200)
     assert again == first
+    assert "idempotent-replayed" not in headers1 and headers2["idempotent-replayed"] == "true"
     assert [m["text"] for m in client.get(URL).json()["messages"]] == ["once"]
+
+
+def test_a_client_id_is_forgotten_after_idempotency_seconds(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, idempotency_seconds=1))) as c:
+        auth = sign_in(c, "ada")
+        first = c.post(URL, json={"text": "once", "client_id": "k"}, headers=auth)
+        assert first.status_code == 201
+        remembered_since = time.monotonic()
+        replies: list[int] = []
+
+        def sent_anew() -> bool:
+            replies.append(c.post(URL, json={"text": "again", "client_id": "k"}, headers=auth).status_code)
+            return replies[-1] == 201
+
+        wait_until(sent_anew, timeout=5, what="the client_id to be forgotten")
+        assert time.monotonic() - remembered_since >= 0.9, "forgotten before IDEMPOTENCY_SECONDS"
+        assert set(replies[:-1]) == {200}, replies
+        assert [m["text"] for m in c.get(URL).json()["messages"]] == ["once", "again"]
 
 
 def test_client_ids_are_per_room(client: TestClient) -> None:
@@ -185,15 +227,40 @@ def test_long_poll_without_news_returns_empty_after_the_wait(client: TestClient)
     assert r.status_code == 200 and r.json()["messages"] == []
 
 
+def test_long_poll_waits_at_most_longpoll_max_seconds(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, longpoll_max_seconds=0.3))) as c:
+        last = c.post(URL, json={"text": "x"}, headers=sign_in(c, "ada")).json()["id"]
+        started = time.monotonic()
+        r = c.get(URL, params={"after": last, "wait": "5"})
+        waited = time.monotonic() - started
+    assert r.status_code == 200 and r.json()["messages"] == []
+    assert 0.25 <= waited < 2, f"a poll asking for 5 s with LONGPOLL_MAX_SECONDS=0.3 took {waited:.2f} s"
+
+
 def test_long_poll_with_an_id_from_a_wiped_store_says_reset(client: TestClient) -> None:
     r = client.get(URL, params={"after": "99999999999999-0", "wait": "5"})
     assert r.json()["reset"] is True and r.json()["messages"] == []
 
 
-def test_history_is_capped(client: TestClient) -> None:
-    for i in range(3):
-        client.post(URL, json={"text": str(i)})
-    assert len(client.get(URL, params={"limit": 100000}).json()["messages"]) == 3
+def test_long_poll_after_a_trimmed_id_says_reset_at_once(client: TestClient, redis_sync: redis.Redis) -> None:
+    ids = [client.post(URL, json={"text": f"m{i}"}).json()["id"] for i in range(4)]
+    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    started = time.monotonic()
+    r = client.get(URL, params={"after": ids[0], "wait": "5"})
+    assert r.status_code == 200 and r.json()["reset"] is True
+    assert time.monotonic() - started < 2, "a poll that cannot resume must not wait"
+    # Still kept, the messages after the id are not reset: the poll after the newest one is not.
+    assert "reset" not in client.get(URL, params={"after": ids[3], "wait": "0"}).json()
+
+
+def test_history_is_capped_at_history_limit_max(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, history_limit_max=3))) as c:
+        auth = sign_in(c, "ada")
+        ids = [c.post(URL, json={"text": str(i)}, headers=auth).json()["id"] for i in range(5)]
+        latest = c.get(URL, params={"limit": 100000}).json()
+        assert [m["id"] for m in latest["messages"]] == ids[2:] and latest["has_more"] is True
+        after = c.get(URL, params={"limit": 100000, "after": "0"}).json()
+        assert [m["id"] for m in after["messages"]] == ids[:3] and after["has_more"] is True
 
 
 def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Redis) -> None:
@@ -207,7 +274,7 @@ def test_stream_is_trimmed_to_about_maxlen(redis_url: str, redis_sync: redis.Red
 
 def test_redis_down_answers_503(tmp_path) -> None:
     with TestClient(create_app(make_settings("redis://127.0.0.1:1/0"))) as c:
-        r = c.post("/api/session", json={"name": "ada"})
-        assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"
+        for r in (c.post("/api/session", json={"name": "ada"}), c.get(URL)):
+            assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"
+            assert int(r.headers["retry-after"]) >= 1
         assert c.get("/api/health").status_code == 503
-        assert c.get(URL).status_code == 503
