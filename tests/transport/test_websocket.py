@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 import websockets
 
 from tests.conftest import LiveServer
-from tests.helpers import session
+from tests.helpers import eventually, hub_listening, session
 
 
 def ws_url(server: LiveServer, room: str = "general", query: str = "") -> str:
@@ -18,10 +22,11 @@ def ws_url(server: LiveServer, room: str = "general", query: str = "") -> str:
 
 async def recv(ws: websockets.ClientConnection, skip: tuple[str, ...] = ("presence",)) -> dict[str, object]:
     """The next frame that is not of a skipped type (presence frames come and go with sockets)."""
-    while True:
-        frame: dict[str, object] = json.loads(await ws.recv(decode=True))
-        if frame["type"] not in skip:
-            return frame
+    async with asyncio.timeout(10):
+        while True:
+            frame: dict[str, object] = json.loads(await ws.recv(decode=True))
+            if frame["type"] not in skip:
+                return frame
 
 
 async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: LiveServer) -> None:
@@ -43,8 +48,18 @@ async def test_send_gets_ack_and_every_socket_gets_the_message(live_server: Live
         await a.send(json.dumps({"type": "message", "text": "hi", "client_id": "k1"}))
         again = await recv(a)
         assert again["type"] == "ack" and again["id"] == message["id"]
+        assert {"type": "message", **again["message"]} == message  # type: ignore[dict-item]
+        # The next message is the marker: a second delivery of the first would come before it.
+        await a.send(json.dumps({"type": "message", "text": "next", "client_id": "k2"}))
+        after = [await recv(a), await recv(a)]
+        assert sorted((f["type"], f["client_id"] if f["type"] == "ack" else f["text"]) for f in after) == [
+            ("ack", "k2"),
+            ("message", "next"),
+        ]
+        following = await recv(b)
+        assert (following["type"], following["text"]) == ("message", "next")
     history = httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"]
-    assert [m["id"] for m in history] == [message["id"]]
+    assert [m["text"] for m in history] == ["hi", "next"]
 
 
 async def test_http_messages_reach_sockets_and_resume_works(live_server: LiveServer) -> None:
@@ -133,3 +148,80 @@ async def test_a_binary_frame_closes_with_unsupported_data(live_server: LiveServ
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
     assert "text" in closed.value.rcvd.reason
     assert httpx.get(live_server.url + "/api/rooms/general/messages").json()["messages"] == []
+
+
+async def test_typing_and_read_receipts_over_the_socket(live_server: LiveServer) -> None:
+    bob = session(live_server.url, "bob")
+    sent = [
+        httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}, headers=bob).json()
+        for i in range(2)
+    ]
+    async with (
+        websockets.connect(ws_url(live_server), additional_headers=session(live_server.url, "ada")) as ada,
+        websockets.connect(ws_url(live_server)) as watcher,
+    ):
+        assert (await recv(ada))["type"] == "ready" and (await recv(watcher))["type"] == "ready"
+        await hub_listening(live_server.url)
+        await ada.send(json.dumps({"type": "typing"}))
+        typing = await recv(watcher)
+        assert typing == {"type": "typing", "room": "general", "user": "ada", "expires_in_ms": 5000}
+        await ada.send(json.dumps({"type": "read", "id": sent[0]["id"]}))
+        read = await recv(watcher)
+        assert read == {"type": "read", "user": "ada", "id": sent[0]["id"], "n": 1, "room": "general"}
+        await ada.send(json.dumps({"type": "read", "id": "nope"}))
+        error = await recv(ada, skip=("presence", "typing", "read"))  # she hears her own signals too
+        assert error["type"] == "error" and error["code"] == "invalid_cursor"
+    reads = httpx.get(live_server.url + "/api/rooms/general/reads").json()["reads"]
+    assert {"user": "ada", "id": sent[0]["id"], "n": 1, "room": "general"} in reads
+
+
+async def test_resume_from_a_trimmed_id_gets_reset(live_server: LiveServer, redis_sync: redis.Redis) -> None:
+    auth = session(live_server.url, "ada")
+    ids = [
+        httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}, headers=auth).json()["id"]
+        for i in range(4)
+    ]
+    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    async with websockets.connect(ws_url(live_server, query=f"?last_event_id={ids[0]}")) as ws:
+        reset = await recv(ws)
+    assert reset == {"type": "reset", "room": "general", "id": ids[3], "oldest": ids[2], "requested": ids[0]}
+
+
+async def test_slow_socket_is_dropped_without_holding_up_others(server_factory: Callable[..., LiveServer]) -> None:
+    server = server_factory(client_queue_size="8", max_message_chars="60000")
+    # The slow client's socket has a small receive buffer, and it stops reading after `ready`: its
+    # library buffers at most one frame before it stops taking data off the socket. No compression,
+    # or the messages below would shrink to almost nothing on the wire.
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    fast_ids: list[str] = []
+
+    async def read_all(ws: websockets.ClientConnection) -> None:
+        async for frame in ws:
+            event = json.loads(frame)
+            if event["type"] == "message":
+                fast_ids.append(event["id"])
+
+    async with (
+        websockets.connect(ws_url(server), sock=raw, max_queue=1, max_size=None, compression=None) as slow,
+        websockets.connect(ws_url(server), max_size=None) as fast,
+    ):
+        assert (await recv(slow))["type"] == "ready" and (await recv(fast))["type"] == "ready"
+        reader = asyncio.create_task(read_all(fast))
+        text = "x" * 50000  # enough to fill the socket buffers (several MB), then the client's queue
+        async with httpx.AsyncClient(headers=session(server.url, "ada")) as client:
+            sent = [
+                (await client.post(server.url + "/api/rooms/general/messages", json={"text": text})).json()["id"]
+                for _ in range(250)
+            ]
+        await eventually(lambda: len(fast_ids) >= len(sent), timeout=20, what="every message at the fast socket")
+        reader.cancel()
+        assert fast_ids == sent
+        # The slow one was cut: told to try again later, after fewer messages than were sent.
+        received = 0
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                received += (await recv(slow))["type"] == "message"
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013, closed.value
+        assert 0 < received < len(sent)
