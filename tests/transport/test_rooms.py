@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
 import pytest
 import websockets
 from fastapi.testclient import TestClient
+from websockets.typing import Origin
 
 from tests.conftest import LiveServer, sign_in
 from tests.helpers import session
@@ -118,18 +120,63 @@ async def test_private_room_streams_refuse_non_members(live_server: LiveServer) 
         assert '"ready"' in str(await sock.recv())
 
 
-async def test_cookie_authenticates_streams_but_never_sends(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as browser:
-        assert (await browser.post("/api/session", json={"name": "cookie"})).status_code == 201
-        assert (await browser.post("/api/rooms/general/messages", json={"text": "x"})).status_code == 401
-        r = await browser.post("/api/rooms", json={"name": "mine", "private": True})
-        assert r.status_code == 401
-        token = (await browser.post("/api/session", json={"name": "cookie"})).json()["token"]
-        created = await browser.post(
-            "/api/rooms", json={"name": "mine", "private": True}, headers={"Authorization": f"Bearer {token}"}
-        )
-        assert created.status_code == 201
-        assert (await browser.get("/api/rooms/mine/messages")).status_code == 200
+async def test_the_cookie_authenticates_reading_but_never_sending(live_server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=live_server.url) as browser:  # keeps the cookie, as a browser does
+        made = await browser.post("/api/session", json={"name": "cookie"})
+        assert made.status_code == 201 and "chat_token" in browser.cookies
+        token = made.json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (
+            await browser.post("/api/rooms", json={"name": "mine", "private": True}, headers=bearer)
+        ).status_code == 201
+        first = await browser.post("/api/rooms/mine/messages", json={"text": "with the token"}, headers=bearer)
+        assert first.status_code == 201
+
+        # Reading her private room with the cookie alone: history, members, and the stream, on
+        # which she counts as online (a stream read anonymously would not be let in at all).
+        for path in ("/api/rooms/mine/messages", "/api/rooms/mine/members", "/api/rooms/mine/reads"):
+            assert (await browser.get(path)).status_code == 200, path
+        async with browser.stream("GET", "/api/rooms/mine/events") as stream:
+            assert stream.status_code == 200
+            async with asyncio.timeout(10):
+                assert "event: ready" in await anext(stream.aiter_text())
+            presence = await browser.get("/api/rooms/mine/presence")
+            assert presence.status_code == 200 and presence.json()["online"] == ["cookie"]
+        async with httpx.AsyncClient(base_url=live_server.url) as stranger:
+            assert (await stranger.get("/api/rooms/mine/events")).status_code == 401
+
+        # Acting with the cookie alone is refused on every route that acts.
+        for path, body in (
+            ("/api/rooms/mine/messages", {"text": "by cookie"}),
+            ("/api/rooms/general/messages", {"text": "by cookie"}),
+            ("/api/rooms/mine/typing", {}),
+            ("/api/rooms/mine/read", {"id": first.json()["id"]}),
+            ("/api/rooms/mine/members", {"name": "eve"}),
+            ("/api/rooms", {"name": "other"}),
+        ):
+            r = await browser.post(path, json=body)
+            assert r.status_code == 401 and r.json()["error"]["code"] == "sign_in_required", (path, r.text)
+        assert [m["text"] for m in (await browser.get("/api/rooms/mine/messages")).json()["messages"]] == [
+            "with the token"
+        ]
+        assert (await browser.get("/api/rooms/mine/members")).json()["members"] == ["cookie"]
+
+    # A WebSocket is opened by a browser with the cookie and no header: from the app's own origin
+    # it reads and sends as her; from another site's page the cookie is refused.
+    ws = live_server.url.replace("http", "ws") + "/api/rooms/mine/ws"
+    cookie = {"Cookie": f"chat_token={token}"}
+    async with websockets.connect(ws, additional_headers=cookie, origin=Origin(live_server.url)) as sock:
+        assert json.loads(await sock.recv())["type"] == "ready"
+        await sock.send(json.dumps({"type": "message", "text": "over the socket", "client_id": "s1"}))
+        async with asyncio.timeout(10):
+            while (frame := json.loads(await sock.recv()))["type"] != "ack":
+                assert frame["type"] in ("presence", "message"), frame
+        assert frame["message"]["user"] == "cookie"
+    async with websockets.connect(ws, additional_headers=cookie, origin=Origin("https://elsewhere.example")) as sock:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await sock.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason.startswith("cross_origin")
 
 
 async def test_a_stale_cookie_reads_as_anonymous_but_a_bad_header_is_refused(live_server: LiveServer) -> None:
