@@ -22,6 +22,7 @@ import pytest
 
 from api.transport.headers import page_headers
 from tests.deploy.lambda_host import LambdaHost, http_event
+from tests.helpers import RedisMonitor, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = "api/index.py"
@@ -285,19 +286,22 @@ def test_lambda_handler_sends_and_long_polls_across_invocations(
 
 
 def test_lambda_long_poll_wakes_for_a_message_sent_by_another_container(
-    lambda_host: Callable[[], LambdaHost],
+    lambda_host: Callable[[], LambdaHost], redis_url: str
 ) -> None:
     poller, sender = lambda_host(), lambda_host()
     auth = _auth(sender, "lambda-bo")
     anchor = _json(_send(sender, "ops", "before", auth))
     assert poller.invoke(http_event("GET", "/api/health"))["statusCode"] == 200  # warm
 
+    with RedisMonitor(redis_url) as redis_log:
+        poller.send(_poll_event("ops", anchor["id"], 10))
+        # Once the poll has read the room after the anchor (and found nothing), only being woken
+        # by the message from the other container can answer it before its 10 s are up.
+        wait_until(lambda: redis_log.saw("chat:stream:ops", anchor["id"]), what="the poll to read the room")
     started = time.monotonic()
-    poller.send(_poll_event("ops", anchor["id"], 10))
-    time.sleep(1.0)  # the poll is waiting in the other container by now
     fresh = _json(_send(sender, "ops", "wake up", auth))
     woken = poller.receive(timeout=20)
     elapsed = time.monotonic() - started
     assert woken["statusCode"] == 200, woken
     assert [m["id"] for m in _json(woken)["messages"]] == [fresh["id"]]
-    assert elapsed < 5, f"the long-poll answered after {elapsed:.2f}s, not when the message came"
+    assert elapsed < 5, f"the long-poll answered {elapsed:.2f}s after the message, not when it came"
