@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import Chat
-from tests.browser.ui import WAITING, expect_live, history_texts, message, post, send, sent_texts, signed_in
+from tests.browser.ui import (
+    WAITING,
+    expect_live,
+    history_texts,
+    message,
+    only_streams_fill_gaps,
+    post,
+    send,
+    sent_texts,
+    signed_in,
+)
 
 MESSAGES = "**/api/rooms/*/messages"
 
@@ -104,39 +113,72 @@ def test_refused_send_says_why_and_keeps_the_text(chat: Chat) -> None:
     assert history_texts(chat.base_url) == ["cabbages"]
 
 
-def test_streams_that_end_resume_without_gaps_or_repeats(
+def test_streams_that_end_resume_by_id_without_gaps_or_repeats(
     chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any]
 ) -> None:
-    server = server_factory(sse_max_seconds="1")
+    # Streams of 1.2 s: the app resumes one that lasted over a second at once (a shorter one
+    # after a second's pause, in case streams keep ending straight away).
+    server = server_factory(sse_max_seconds="1.2")
     chat = chat_factory(server.url)
     person = chat.person("max")
-    tabs = [chat.open(person) for _ in range(3)]
-    texts = [f"tick {i:02}" for i in range(8)]
-    with signed_in(server.url, "clock") as http:
-        for text in texts:  # spread over several stream lifetimes
-            post(http, text)
-            time.sleep(0.3)
-    for tab in tabs:
-        expect(tab.locator("#messages .msg.sent")).to_have_count(len(texts))
-        assert sent_texts(tab) == texts
+    catch_ups = only_streams_fill_gaps(person)
+    resumes: list[str] = []
+    with signed_in(server.url, "clock") as clock:
+        post(clock, "before")
+
+        def between_streams(route: Route) -> None:
+            # The server ended the last stream and this one is not open yet: a message sent now
+            # falls in the gap, and only resuming by id can bring it.
+            if "last_event_id=" in route.request.url and len(resumes) < 2:
+                resumes.append(route.request.url)
+                post(clock, f"in gap {len(resumes)}")
+            route.continue_()
+
+        person.route("**/api/events?*", between_streams)
+        tabs = [chat.open(person) for _ in range(3)]
+        texts = ["before", "in gap 1", "in gap 2"]
+        for tab in tabs:
+            expect(tab.locator("#messages .msg.sent")).to_have_count(len(texts))
+            assert sent_texts(tab) == texts
+    assert len(resumes) == 2 and all("general%3A" in url for url in resumes), resumes
+    assert catch_ups, "the app did not even try to catch up: the test would not tell stream and catch-up apart"
 
 
 def test_closing_the_leader_tab_hands_over_without_loss(chat: Chat) -> None:
     person = chat.person("ned")
-    tabs = [chat.open(person) for _ in range(3)]
-    send(tabs[2], "one")
-    for tab in tabs:
-        expect(message(tab, "one")).to_have_count(1)
+    only_streams_fill_gaps(person)
+    streams: list[tuple[Page, str]] = []
+    handed_over: list[str] = []
+    with signed_in(chat.base_url, "ola") as ola:
 
-    tabs[0].close()  # the first tab took the lock: it held the stream
-    with signed_in(chat.base_url, "ola") as http:
-        for text in ("two", "three"):
-            post(http, text)
-    send(tabs[1], "four")
-    for tab in tabs[1:]:
-        expect(tab.locator("#messages .msg.sent")).to_have_count(4)
-        assert sent_texts(tab) == ["one", "two", "three", "four"]
-        expect_live(tab)
+        def on_stream(route: Route) -> None:
+            page = route.request.frame.page
+            if streams and page != streams[0][0] and not handed_over:
+                # The leader is gone and its successor not connected yet: these fall in the gap.
+                for text in ("two", "three"):
+                    post(ola, text)
+                    handed_over.append(text)
+            streams.append((page, route.request.url))
+            route.continue_()
+
+        person.route("**/api/events?*", on_stream)
+        tabs = [chat.open(person) for _ in range(3)]
+        send(tabs[2], "one")
+        for tab in tabs:
+            expect(message(tab, "one")).to_have_count(1)
+        # One tab holds the stream for all three: the first, which took the lock.
+        assert {page for page, _ in streams} == {tabs[0]}, streams
+        held = len(streams)
+
+        tabs[0].close()
+        send(tabs[1], "four")
+        for tab in tabs[1:]:
+            expect(tab.locator("#messages .msg.sent")).to_have_count(4)
+            assert sent_texts(tab) == ["one", "two", "three", "four"]
+            expect_live(tab)
+    successor, url = streams[held]
+    assert successor in tabs[1:] and "last_event_id=general%3A" in url, streams[held:]
+    assert handed_over == ["two", "three"]
 
 
 def test_lost_response_is_retried_without_a_duplicate(chat: Chat) -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Locator, Page, ViewportSize, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Route, ViewportSize, expect
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -31,6 +31,27 @@ def message(page: Page, text: str, state: str = SENT) -> Locator:
     """The messages in the list whose whole text is `text`; `state` is a selector suffix."""
     exact = re.compile("^" + re.escape(text) + "$")
     return page.locator(f"#messages .msg{state} .text").filter(has_text=exact)
+
+
+def row(page: Page, text: str) -> Locator:
+    """The message rows (text, author, notes, "Seen by") whose text is exactly `text`."""
+    exact = re.compile("^" + re.escape(text) + "$")
+    return page.locator("#messages .msg").filter(has=page.locator(".text").filter(has_text=exact))
+
+
+def only_streams_fill_gaps(context: BrowserContext) -> list[str]:
+    """Makes every catch-up (GET .../messages?after=ID, which the app sends whenever its stream
+    (re)opens) find nothing new, so that whatever a tab missed can only reach it through the
+    stream resuming by id. Returns the catch-ups answered so."""
+    answered: list[str] = []
+
+    def nothing_new(route: Route) -> None:
+        response = route.fetch()
+        answered.append(route.request.url)
+        route.fulfill(response=response, json={**response.json(), "messages": [], "has_more": False})
+
+    context.route(lambda url: "/messages?" in url and "after=" in url, nothing_new)
+    return answered
 
 
 def room_link(page: Page, room: str) -> Locator:
