@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from api.broker import keys
 from api.transport.headers import page_headers
 from tests.deploy.lambda_host import LambdaHost, http_event
 from tests.helpers import RedisMonitor, wait_until
@@ -297,7 +298,7 @@ def test_lambda_long_poll_wakes_for_a_message_sent_by_another_container(
         poller.send(_poll_event("ops", anchor["id"], 10))
         # Once the poll has read the room after the anchor (and found nothing), only being woken
         # by the message from the other container can answer it before its 10 s are up.
-        wait_until(lambda: redis_log.saw("chat:stream:ops", anchor["id"]), what="the poll to read the room")
+        wait_until(lambda: redis_log.saw(keys.stream("ops"), anchor["id"]), what="the poll to read the room")
     started = time.monotonic()
     fresh = _json(_send(sender, "ops", "wake up", auth))
     woken = poller.receive(timeout=20)

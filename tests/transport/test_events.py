@@ -108,7 +108,7 @@ async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveS
             )
             # Once the poll has read the room after `last` (and found nothing), only being woken
             # by the new message can answer it before its 20 s are up.
-            await eventually(lambda: redis_log.saw("chat:stream:general", last), what="the poll to read the room")
+            await eventually(lambda: redis_log.saw(keys.stream("general"), last), what="the poll to read the room")
             assert not poll.done()
             new = await asyncio.to_thread(post, live_server, "new")
             async with asyncio.timeout(5):
@@ -121,7 +121,7 @@ async def test_several_rooms_resume_with_a_reset_for_a_trimmed_one(
 ) -> None:
     a = [str(post(live_server, f"a{i}", room="a")["id"]) for i in range(4)]
     b = [str(post(live_server, f"b{i}", room="b")["id"]) for i in range(2)]
-    redis_sync.xtrim("chat:stream:a", maxlen=2, approximate=False)
+    redis_sync.xtrim(keys.stream("a"), maxlen=2, approximate=False)
     url = live_server.url + "/api/events?rooms=a,b"
     reset, replayed = await read_frames(url, 2, headers={"Last-Event-ID": f"a:{a[0]},b:{b[0]}"})
     assert reset.event == "reset" and reset.id == f"a:{a[3]},b:{b[0]}"

@@ -244,7 +244,7 @@ def test_long_poll_with_an_id_from_a_wiped_store_says_reset(client: TestClient) 
 
 def test_long_poll_after_a_trimmed_id_says_reset_at_once(client: TestClient, redis_sync: redis.Redis) -> None:
     ids = [client.post(URL, json={"text": f"m{i}"}).json()["id"] for i in range(4)]
-    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    redis_sync.xtrim(keys.stream("general"), maxlen=2, approximate=False)
     started = time.monotonic()
     r = client.get(URL, params={"after": ids[0], "wait": "5"})
     assert r.status_code == 200 and r.json()["reset"] is True

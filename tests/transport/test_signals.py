@@ -198,7 +198,8 @@ async def test_read_receipts_and_unread_counts(live_server: LiveServer) -> None:
     assert httpx.post(live_server.url + "/api/rooms/general/typing", headers=ada).json()["announced"]
     await eventually(lambda: len(watcher.events("typing")) == 1, what="the marker")
     await cancel([task])
-    assert watcher.events("read") == [{"user_id": bob_id, "user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"}]
+    bob_read = {"user_id": bob_id, "user": "bob", "id": sent[1]["id"], "n": 2, "room": "general"}
+    assert watcher.events("read") == [bob_read]
     history = httpx.get(live_server.url + "/api/rooms/general/messages").json()
     assert history["reads"] == [
         {"user_id": ada_id, "user": "ada", "id": sent[2]["id"], "n": 3, "room": "general"},  # the sender read her own

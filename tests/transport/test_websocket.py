@@ -12,6 +12,7 @@ import pytest
 import redis
 import websockets
 
+from api.broker import keys
 from tests.conftest import LiveServer
 from tests.helpers import eventually, hub_listening, session
 
@@ -156,23 +157,26 @@ async def test_typing_and_read_receipts_over_the_socket(live_server: LiveServer)
         httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}, headers=bob).json()
         for i in range(2)
     ]
+    ada_auth = session(live_server.url, "ada")
+    ada_id = httpx.get(live_server.url + "/api/session", headers=ada_auth).json()["user_id"]
     async with (
-        websockets.connect(ws_url(live_server), additional_headers=session(live_server.url, "ada")) as ada,
+        websockets.connect(ws_url(live_server), additional_headers=ada_auth) as ada,
         websockets.connect(ws_url(live_server)) as watcher,
     ):
         assert (await recv(ada))["type"] == "ready" and (await recv(watcher))["type"] == "ready"
         await hub_listening(live_server.url)
         await ada.send(json.dumps({"type": "typing"}))
         typing = await recv(watcher)
-        assert typing == {"type": "typing", "room": "general", "user": "ada", "expires_in_ms": 5000}
+        assert typing == {"type": "typing", "room": "general", "user_id": ada_id, "user": "ada", "expires_in_ms": 5000}
         await ada.send(json.dumps({"type": "read", "id": sent[0]["id"]}))
         read = await recv(watcher)
-        assert read == {"type": "read", "user": "ada", "id": sent[0]["id"], "n": 1, "room": "general"}
+        position = {"user_id": ada_id, "user": "ada", "id": sent[0]["id"], "n": 1, "room": "general"}
+        assert read == {"type": "read", **position}
         await ada.send(json.dumps({"type": "read", "id": "nope"}))
         error = await recv(ada, skip=("presence", "typing", "read"))  # she hears her own signals too
         assert error["type"] == "error" and error["code"] == "invalid_cursor"
     reads = httpx.get(live_server.url + "/api/rooms/general/reads").json()["reads"]
-    assert {"user": "ada", "id": sent[0]["id"], "n": 1, "room": "general"} in reads
+    assert position in reads
 
 
 async def test_resume_from_a_trimmed_id_gets_reset(live_server: LiveServer, redis_sync: redis.Redis) -> None:
@@ -181,7 +185,7 @@ async def test_resume_from_a_trimmed_id_gets_reset(live_server: LiveServer, redi
         httpx.post(live_server.url + "/api/rooms/general/messages", json={"text": f"m{i}"}, headers=auth).json()["id"]
         for i in range(4)
     ]
-    redis_sync.xtrim("chat:stream:general", maxlen=2, approximate=False)
+    redis_sync.xtrim(keys.stream("general"), maxlen=2, approximate=False)
     async with websockets.connect(ws_url(live_server, query=f"?last_event_id={ids[0]}")) as ws:
         reset = await recv(ws)
     assert reset == {"type": "reset", "room": "general", "id": ids[3], "oldest": ids[2], "requested": ids[0]}
