@@ -214,7 +214,6 @@ def test_vercel_and_lambda_are_production(redis_url: str) -> None:
         ({"VERCEL": "1"}, False),
         ({"AWS_LAMBDA_FUNCTION_NAME": "chat"}, False),
         ({"VERCEL": "1", "CHAT_SECRET": "s" * 32}, True),
-        ({}, True),  # development: a generated secret
     ]
     code = "from api.app import create_app; create_app()"
     runs = [

@@ -87,7 +87,7 @@ async def test_two_tabs_one_presence(server_factory: Callable[..., LiveServer]) 
     await eventually(lambda: online(live_server) == ["ada"], what="ada online")
     await cancel(running[:1])
     # One tab left: ada stays, past the grace period and the sweeps after it.
-    await holds_for(lambda: online(live_server) == ["ada"], 1.2, what="ada online with one tab open")
+    await holds_for(lambda: online(live_server) == ["ada"], 1.0, what="ada online with one tab open")
     await cancel(running[1:])
     await eventually(lambda: online(live_server) == [], what="ada gone with her last tab")
     await eventually(lambda: len(presence_of(watcher)) == 2, what="ada's join and leave")
@@ -131,7 +131,7 @@ async def test_a_connected_guest_stays_online_and_keeps_its_name(server_factory:
     await eventually(lambda: ada.connections == 1 and online(server) == ["ada"], what="ada online")
     # Connected and silent for well past PRESENCE_TTL_SECONDS and GUEST_IDLE_SECONDS: the
     # process's refresh keeps her online, and her guest name hers.
-    await holds_for(lambda: online(server) == ["ada"] and ada.connections == 1, 2.5, what="ada online")
+    await holds_for(lambda: online(server) == ["ada"] and ada.connections == 1, 2.0, what="ada online")
     taken = httpx.post(server.url + "/api/session", json={"name": "ada"})
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "name_taken", taken.text
     sent = httpx.post(server.url + "/api/rooms/general/messages", json={"text": "still me"}, headers=auth)
