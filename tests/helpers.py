@@ -261,11 +261,18 @@ class RedisMonitor:
                 with self._lock:
                     self._commands.append(str(command["command"]))
 
-    def saw(self, *words: str) -> bool:
-        """Whether some command had every one of `words` among its arguments (any case; a range's
-        exclusive "(" before an id is ignored)."""
-        wanted = {w.lower() for w in words}
-        return any(wanted <= {a.lower().lstrip("(") for a in c.split()} for c in self.commands())
+    def saw_page_read(self, key: str, after: str, limit: int) -> bool:
+        """Whether Redis ran a read of the stream `key` after the id `after` of at most `limit` + 1
+        entries: a page as a long-poll of `limit` messages asks for. (The hub's catch-up after it
+        subscribes reads after the same id, in bigger pages: that read does not count.)"""
+        for command in self.commands():
+            args = command.split()
+            upper = [a.upper() for a in args]
+            if key in args and after in (a.lstrip("(") for a in args) and "COUNT" in upper:
+                count = args[upper.index("COUNT") + 1]
+                if count.isdigit() and int(count) <= limit + 1:
+                    return True
+        return False
 
     def commands(self) -> list[str]:
         with self._lock:

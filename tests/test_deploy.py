@@ -246,8 +246,9 @@ def _send(host: LambdaHost, room: str, text: str, auth: dict[str, str], client_i
     )
 
 
-def _poll_event(room: str, after: str, wait: float) -> dict[str, Any]:
-    return http_event("GET", f"/api/rooms/{room}/messages", query={"after": after, "wait": str(wait)})
+def _poll_event(room: str, after: str, wait: float, limit: int = 50) -> dict[str, Any]:
+    query = {"after": after, "wait": str(wait), "limit": str(limit)}
+    return http_event("GET", f"/api/rooms/{room}/messages", query=query)
 
 
 def test_lambda_handler_sends_and_long_polls_across_invocations(
@@ -295,10 +296,12 @@ def test_lambda_long_poll_wakes_for_a_message_sent_by_another_container(
     assert poller.invoke(http_event("GET", "/api/health"))["statusCode"] == 200  # warm
 
     with RedisMonitor(redis_url) as redis_log:
-        poller.send(_poll_event("ops", anchor["id"], 10))
-        # Once the poll has read the room after the anchor (and found nothing), only being woken
+        poller.send(_poll_event("ops", anchor["id"], 10, limit=5))
+        # Once the poll has read its page after the anchor (and found nothing), only being woken
         # by the message from the other container can answer it before its 10 s are up.
-        wait_until(lambda: redis_log.saw(keys.stream("ops"), anchor["id"]), what="the poll to read the room")
+        wait_until(
+            lambda: redis_log.saw_page_read(keys.stream("ops"), anchor["id"], 5), what="the poll to read the room"
+        )
     started = time.monotonic()
     fresh = _json(_send(sender, "ops", "wake up", auth))
     woken = poller.receive(timeout=20)

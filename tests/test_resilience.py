@@ -208,7 +208,7 @@ async def test_redis_restart_loses_nothing_answered_201(tmp_path: Path) -> None:
 
 
 async def test_slow_client_is_dropped_without_holding_up_others(server_factory: Callable[..., LiveServer]) -> None:
-    server = server_factory(client_queue_size="8", max_message_chars="60000")
+    server = server_factory(client_queue_size="8", max_message_chars="250000")
     done = asyncio.Event()
     fast = ResumingSSE(server.url + "/api/rooms/general/events")
     task = asyncio.create_task(fast.run(done))
@@ -226,12 +226,12 @@ async def test_slow_client_is_dropped_without_holding_up_others(server_factory: 
         assert chunk, received
         received += chunk
 
-    # Enough to fill the loopback socket buffers (several MB) and then the client's queue.
-    text = "x" * 50000
+    # 10 MB: enough to fill the loopback socket buffers (4 MB at most) and then the client's queue.
+    text = "x" * 250_000
     async with httpx.AsyncClient(headers=session(server.url, "ada")) as client:
         sent = [
             (await client.post(server.url + "/api/rooms/general/messages", json={"text": text})).json()["id"]
-            for _ in range(250)
+            for _ in range(40)
         ]
     await eventually(lambda: len(fast.messages) >= len(sent), timeout=20, what="every message at the fast reader")
     done.set()

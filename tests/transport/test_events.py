@@ -103,12 +103,13 @@ async def test_long_poll_answers_as_soon_as_a_message_arrives(live_server: LiveS
     last = str(post(live_server, "old")["id"])
     with RedisMonitor(redis_url) as redis_log:
         async with httpx.AsyncClient(timeout=30) as client:
-            poll = asyncio.create_task(
-                client.get(f"{live_server.url}/api/rooms/general/messages", params={"after": last, "wait": 20})
-            )
-            # Once the poll has read the room after `last` (and found nothing), only being woken
+            params: dict[str, str | int] = {"after": last, "wait": 20, "limit": 5}
+            poll = asyncio.create_task(client.get(f"{live_server.url}/api/rooms/general/messages", params=params))
+            # Once the poll has read its page after `last` (and found nothing), only being woken
             # by the new message can answer it before its 20 s are up.
-            await eventually(lambda: redis_log.saw(keys.stream("general"), last), what="the poll to read the room")
+            await eventually(
+                lambda: redis_log.saw_page_read(keys.stream("general"), last, 5), what="the poll to read the room"
+            )
             assert not poll.done()
             new = await asyncio.to_thread(post, live_server, "new")
             async with asyncio.timeout(5):

@@ -123,7 +123,7 @@ async def test_a_stream_that_ends_and_resumes_is_no_leave_and_join(server_factor
 
 
 async def test_a_connected_guest_stays_online_and_keeps_its_name(server_factory: Callable[..., LiveServer]) -> None:
-    server = server_factory(presence_ttl_seconds="1", presence_refresh_seconds="0.2", guest_idle_seconds="1")
+    server = server_factory(presence_ttl_seconds="0.6", presence_refresh_seconds="0.15", guest_idle_seconds="1")
     auth = session(server.url, "ada")
     ada = ResumingSSE(server.url + "/api/rooms/general/events", auth=auth)
     stop = asyncio.Event()
@@ -131,7 +131,7 @@ async def test_a_connected_guest_stays_online_and_keeps_its_name(server_factory:
     await eventually(lambda: ada.connections == 1 and online(server) == ["ada"], what="ada online")
     # Connected and silent for well past PRESENCE_TTL_SECONDS and GUEST_IDLE_SECONDS: the
     # process's refresh keeps her online, and her guest name hers.
-    await holds_for(lambda: online(server) == ["ada"] and ada.connections == 1, 2.0, what="ada online")
+    await holds_for(lambda: online(server) == ["ada"] and ada.connections == 1, 1.5, what="ada online")
     taken = httpx.post(server.url + "/api/session", json={"name": "ada"})
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "name_taken", taken.text
     sent = httpx.post(server.url + "/api/rooms/general/messages", json={"text": "still me"}, headers=auth)

@@ -192,7 +192,7 @@ async def test_resume_from_a_trimmed_id_gets_reset(live_server: LiveServer, redi
 
 
 async def test_slow_socket_is_dropped_without_holding_up_others(server_factory: Callable[..., LiveServer]) -> None:
-    server = server_factory(client_queue_size="8", max_message_chars="60000")
+    server = server_factory(client_queue_size="8", max_message_chars="250000")
     # The slow client's socket has a small receive buffer, and it stops reading after `ready`: its
     # library buffers at most one frame before it stops taking data off the socket. No compression,
     # or the messages below would shrink to almost nothing on the wire.
@@ -213,11 +213,11 @@ async def test_slow_socket_is_dropped_without_holding_up_others(server_factory: 
     ):
         assert (await recv(slow))["type"] == "ready" and (await recv(fast))["type"] == "ready"
         reader = asyncio.create_task(read_all(fast))
-        text = "x" * 50000  # enough to fill the socket buffers (several MB), then the client's queue
+        text = "x" * 250_000  # 10 MB: enough to fill the socket buffers (4 MB at most), then the queue
         async with httpx.AsyncClient(headers=session(server.url, "ada")) as client:
             sent = [
                 (await client.post(server.url + "/api/rooms/general/messages", json={"text": text})).json()["id"]
-                for _ in range(250)
+                for _ in range(40)
             ]
         await eventually(lambda: len(fast_ids) >= len(sent), timeout=20, what="every message at the fast socket")
         reader.cancel()
