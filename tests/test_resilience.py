@@ -208,7 +208,7 @@ async def test_redis_restart_loses_nothing_answered_201(tmp_path: Path) -> None:
 
 
 async def test_slow_client_is_dropped_without_holding_up_others(server_factory: Callable[..., LiveServer]) -> None:
-    server = server_factory(client_queue_size="8", max_message_chars="250000")
+    server = server_factory(client_queue_size="8", max_message_chars="250000", max_body_bytes="300000")
     done = asyncio.Event()
     fast = ResumingSSE(server.url + "/api/rooms/general/events")
     task = asyncio.create_task(fast.run(done))

@@ -192,7 +192,7 @@ async def test_resume_from_a_trimmed_id_gets_reset(live_server: LiveServer, redi
 
 
 async def test_slow_socket_is_dropped_without_holding_up_others(server_factory: Callable[..., LiveServer]) -> None:
-    server = server_factory(client_queue_size="8", max_message_chars="250000")
+    server = server_factory(client_queue_size="8", max_message_chars="250000", max_body_bytes="300000")
     # The slow client's socket has a small receive buffer, and it stops reading after `ready`: its
     # library buffers at most one frame before it stops taking data off the socket. No compression,
     # or the messages below would shrink to almost nothing on the wire.
