@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        redis = commands_client(settings.redis_url, settings.redis_max_connections)
+        redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
         send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
             per_window=settings.send_rate_count,
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, send_limits)
         hub = Hub(
-            RedisPubSub(subscriber_client(settings.redis_url), store),
+            RedisPubSub(subscriber_client(settings.redis_url, settings.redis_timeout_seconds), store),
             queue_size=settings.client_queue_size,
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
