@@ -6,8 +6,10 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import httpx
+import redis
 
 _sessions: dict[tuple[str, str], dict[str, str]] = {}
 
@@ -123,3 +125,8 @@ async def eventually(check: Callable[[], bool], timeout: float = 10, what: str =
     async with asyncio.timeout(timeout):
         while not check():
             await asyncio.sleep(0.05)
+
+
+def entries(r: redis.Redis, stream: str) -> list[tuple[str, dict[str, str]]]:
+    """Every entry of `stream`, from a client that decodes responses."""
+    return cast(list[tuple[str, dict[str, str]]], r.xrange(stream))

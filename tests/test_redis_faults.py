@@ -21,7 +21,7 @@ import redis
 from api.broker import keys
 from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
-from tests.helpers import ResumingSSE, cancel, eventually, session
+from tests.helpers import ResumingSSE, cancel, entries, eventually, session
 
 ROOM = "general"
 
@@ -39,7 +39,7 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def stored_texts(r: redis.Redis) -> list[str]:
-    return [json.loads("{" + fields["m"])["text"] for _, fields in r.xrange(keys.stream(ROOM))]
+    return [json.loads("{" + fields["m"])["text"] for _, fields in entries(r, keys.stream(ROOM))]
 
 
 @dataclass
@@ -127,7 +127,7 @@ async def test_paused_redis_fails_sends_fast_and_stores_nothing_twice(own_redis:
             assert set(s.statuses) <= {200, 201, 503}, s.statuses
             # A send answers within REDIS_TIMEOUT_SECONDS (2), not after retries piled on it.
             assert max(s.failure_seconds) < 3.5, s.failure_seconds
-        stored_ids = [entry_id for entry_id, _ in r.xrange(keys.stream(ROOM))]
+        stored_ids = [entry_id for entry_id, _ in entries(r, keys.stream(ROOM))]
         await eventually(lambda: all(len(reader.messages) >= len(stored_ids) for reader in readers), 15)
         done.set()
         await cancel(reading)
@@ -174,7 +174,7 @@ async def test_full_redis_answers_503_and_stores_nothing_in_half(own_redis: Redi
 
             # Nothing in half: every message numbered, no number taken without its message, no
             # idempotency key of a refused send.
-            numbers = [int(fields["n"]) for _, fields in r.xrange(keys.stream(ROOM))]
+            numbers = [int(fields["n"]) for _, fields in entries(r, keys.stream(ROOM))]
             assert numbers == list(range(1, statuses[201] + 2))
             assert int(r.hget(keys.room(ROOM), "count") or 0) == len(numbers)
             user_id = signed.json()["user_id"]

@@ -23,7 +23,7 @@ from api.broker import keys
 from api.broker.store import MessageStore, SendLimits, SendStatus
 from api.domain.identity import Identity
 from scripts.embedded_redis import RedisServer
-from tests.helpers import eventually
+from tests.helpers import entries, eventually
 
 ADA = Identity(user_id="id-ada", name="ada", kind="user", sid="s1")
 
@@ -68,7 +68,7 @@ async def test_a_send_redis_runs_twice_is_stored_once(paused_redis: RedisServer)
         result = await asyncio.wait_for(sending, 10)
     finally:
         await client.aclose()
-    texts = [fields["m"] for _, fields in sync.xrange(keys.stream("general"))]
+    texts = [fields["m"] for _, fields in entries(sync, keys.stream("general"))]
     assert sum('"text":"once"' in text for text in texts) == 1, texts
     # It was this call's own message: news (201) for whoever sent it, not a replay.
     assert result.status is SendStatus.SENT
