@@ -34,6 +34,7 @@ from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.transport import errors, events, health, messages, rooms, session, signals, websocket
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
+from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"random string {_NEW_SECRET_HINT}."
         )
 
+    drain = Drain(settings.shutdown_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
         )
+        drain.install(on_start=hub.drain)
         try:
             yield {
                 "settings": settings,
@@ -131,13 +135,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "signaling": Signaling(room_store, signal_store, presence),
             }
         finally:
+            drain.uninstall()
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-            await hub.stop()
+            await hub.stop(wait=drain.remaining(default=5))
             await redis.aclose()
 
     app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.drain = drain
+    app.add_middleware(TrackRequests, drain=drain)
     errors.install(app)
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)

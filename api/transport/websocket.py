@@ -39,9 +39,10 @@ from api.wire.ids import StreamKey
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-# How a stream's end closes the socket: 1001 going away, 1013 try again later, 4403 no longer
-# allowed to read the room, 4401 the session ended.
-CLOSE_FOR = {End.SLOW: 1013, End.EXPIRED: 1001, End.SHUTDOWN: 1001, End.ACCESS: 4403, End.REVOKED: 4401}
+# How a stream's end closes the socket: 1001 going away, 1012 service restart (the server is
+# stopping: reconnect), 1013 try again later, 4403 no longer allowed to read the room, 4401 the
+# session ended.
+CLOSE_FOR = {End.SLOW: 1013, End.EXPIRED: 1001, End.SHUTDOWN: 1012, End.ACCESS: 4403, End.REVOKED: 4401}
 
 
 def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
