@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -162,3 +163,70 @@ async def test_sigkill_mid_burst_loses_nothing_answered_201(
 
 def _order(entry_id: str) -> tuple[int, ...]:
     return tuple(map(int, entry_id.split("-")))
+
+
+async def test_a_request_that_cannot_finish_is_cut_in_time(tmp_path: Path) -> None:
+    own = RedisServer(tmp_path / "redis").start()
+    assert own.process is not None
+    # Redis holds the send far longer than the process may take to stop.
+    server = LiveServer(own.url, {"REDIS_TIMEOUT_SECONDS": "60", "SHUTDOWN_SECONDS": "2"}).start()
+    try:
+        auth = session(server.url, "ada")
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as client:
+            os.kill(own.process.pid, signal.SIGSTOP)
+            sending = asyncio.create_task(
+                client.post("/api/rooms/general/messages", json={"text": "stuck"}, headers=auth)
+            )
+            await eventually(lambda: queued_in(own.port) > 0, what="the send reaching Redis")
+            assert server.process is not None
+            server.process.terminate()
+            took = await exited_within(server)
+            results = await asyncio.gather(sending, return_exceptions=True)
+        assert took < 2, took
+        # Cut before Redis answered: no 201 (the client retries with its client_id).
+        cut = results[0]
+        assert isinstance(cut, httpx.HTTPError) or (isinstance(cut, httpx.Response) and cut.status_code >= 500)
+    finally:
+        os.kill(own.process.pid, signal.SIGCONT)
+        server.stop()
+        own.stop()
+
+
+def unsent_to(port: int, server_port: int) -> int:
+    """Bytes the server at `server_port` wrote to the client at `port` that wait in its socket."""
+    total = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(address.split(":")[1], 16) for address in fields[1:3])
+        if (local, remote) == (server_port, port):
+            total += int(fields[4].split(":")[0], 16)
+    return total
+
+
+async def test_a_client_that_stopped_reading_does_not_hold_the_stop(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    # Its connection never closes (asyncio closes a socket once its buffered bytes are written):
+    # the process ends anyway, by force, within SHUTDOWN_SECONDS.
+    server = server_factory(max_message_chars="60000", shutdown_seconds="2")
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", server.port))
+    stuck.sendall(b"GET /api/rooms/general/events HTTP/1.1\r\nHost: x\r\n\r\n")
+    port = stuck.getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10, headers=session(server.url, "ada")) as client:
+            # Until the server's socket buffer to it is full (it stops growing) and the server's
+            # writes wait: fewer than the 256 events a client may have queued.
+            sizes = [0]
+            for _ in range(200):
+                await client.post("/api/rooms/general/messages", json={"text": "x" * 50_000})
+                sizes.append(unsent_to(port, server.port))
+                if len(sizes) > 5 and sizes[-1] == sizes[-5] > 1_000_000:
+                    break
+        assert sizes[-1] == sizes[-5] > 1_000_000, sizes
+        assert server.process is not None
+        server.process.terminate()
+        assert await exited_within(server) < 2
+    finally:
+        stuck.close()

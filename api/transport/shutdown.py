@@ -12,7 +12,11 @@ in place) and, on the event loop:
 - keeps ending the streams opened from then on (clients reconnect in the moments before the
   server stops listening; the hub closes their subscriptions as soon as they are made);
 - lets every other request finish, and cancels those still running after 80 % of
-  SHUTDOWN_SECONDS, leaving the rest to the lifespan's shutdown (`remaining`).
+  SHUTDOWN_SECONDS, leaving the rest to the lifespan's shutdown (`remaining`);
+- exits just before SHUTDOWN_SECONDS if the process is still there, from a thread of its own (a stuck loop
+  cannot hold it). What holds it then is a connection the server waits for and the app cannot
+  close: a client that stopped reading keeps unsent bytes in its socket, and asyncio closes a
+  transport only once they are written.
 
 sse-starlette solves the same problem in its EventSourceResponse, which this app does not use
 (see sse.py): its `AppStatus` replaces `uvicorn.Server.handle_exit` when sse_starlette is
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -38,9 +43,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 logger = logging.getLogger(__name__)
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
-# Requests still running after this share of SHUTDOWN_SECONDS are cancelled; the rest is the
-# lifespan shutdown's (closing the hub and the Redis connections).
+# Requests still running after this share of SHUTDOWN_SECONDS are cancelled; then comes the
+# lifespan shutdown (closing the hub and the Redis connections); the process exits by force after
+# EXIT_SHARE, if it must, before the time is up.
 REQUESTS_SHARE = 0.8
+EXIT_SHARE = 0.95
 
 
 class Drain:
@@ -52,6 +59,7 @@ class Drain:
         self._previous: dict[int, Callable[[int, FrameType | None], Any]] = {}
         self.requests: set[asyncio.Task[Any]] = set()
         self._deadline = 0.0
+        self._last_resort: threading.Timer | None = None
 
     def install(self, on_start: Callable[[], None]) -> None:
         """Chains a handler after the server's for SIGTERM and SIGINT; call it on the event loop.
@@ -68,6 +76,10 @@ class Drain:
                 signal.signal(sig, self._handle)
 
     def uninstall(self) -> None:
+        """The lifespan is over: the server's handlers are back, and nothing forces an exit (the
+        process may have more to do after serving)."""
+        if self._last_resort is not None:
+            self._last_resort.cancel()
         for sig, previous in self._previous.items():
             if signal.getsignal(sig) == self._handle:
                 signal.signal(sig, previous)
@@ -80,17 +92,22 @@ class Drain:
         if previous is not None:
             previous(signum, frame)
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.start)
+            self._loop.call_soon_threadsafe(self.start, signum)
 
-    def start(self) -> None:
-        """Ends every stream now and from now on, and cuts the requests left when time runs out."""
+    def start(self, signum: int | None = None) -> None:
+        """Ends every stream now and from now on, and cuts the requests left when time runs out.
+        Started by a signal, the process also ends at SHUTDOWN_SECONDS, by force if need be."""
         if self.started:
             return
         self.started = True
         loop = asyncio.get_running_loop()
-        self._deadline = loop.time() + self.seconds
+        self._deadline = loop.time() + self.seconds * EXIT_SHARE
         logger.info("stopping: streams end now, requests have %.1f s", self.seconds * REQUESTS_SHARE)
         loop.call_later(self.seconds * REQUESTS_SHARE, self._cut)
+        if signum is not None:
+            self._last_resort = threading.Timer(self.seconds * EXIT_SHARE, _exit_now, (signum,))
+            self._last_resort.daemon = True
+            self._last_resort.start()
         if self._on_start is not None:
             self._on_start()
 
@@ -105,6 +122,12 @@ class Drain:
             logger.warning("stopping: cancelling %d request(s) still running", len(self.requests))
         for task in list(self.requests):
             task.cancel()
+
+
+def _exit_now(signum: int) -> None:
+    logger.error("stopping: still running after SHUTDOWN_SECONDS (connections that never closed); exiting now")
+    logging.shutdown()
+    os._exit(128 + signum)  # how a shell reports a process ended by that signal
 
 
 class TrackRequests:
