@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def _redis(_: Request, exc: RedisError) -> JSONResponse:
-        logger.warning("redis failed: %r", exc)
+        logger.warning("redis failed: %s: %s", type(exc).__name__, exc)
         return error_response(failure(exc))
 
     @app.exception_handler(StarletteHTTPException)
