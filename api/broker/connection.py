@@ -11,6 +11,9 @@ send is safe to repeat anyway.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -33,8 +36,24 @@ def _socket_options(url: str) -> dict[str, bool]:
     return {} if url.startswith("unix:") else {"socket_keepalive": True}
 
 
+class _Deadline(Redis):
+    """A client whose every command ends within `deadline` seconds, all waits told: for a pooled
+    connection, to connect, for the answer (each of them alone is bounded by the same timeout;
+    together they could take twice as long). Cancelled half-way, redis-py drops the connection, so
+    no answer is ever read by the wrong call."""
+
+    deadline = DEFAULT_TIMEOUT
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+
+
 def commands_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> Redis:
-    """`timeout` bounds each wait: for a pooled connection, to connect, for each reply."""
+    """Every command within `timeout` (pipelines: each wait within it)."""
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -46,7 +65,9 @@ def commands_client(url: str, max_connections: int, timeout: float = DEFAULT_TIM
         retry=_retry(),
         **_socket_options(url),
     )
-    return Redis(connection_pool=pool)
+    client = _Deadline(connection_pool=pool)
+    client.deadline = timeout
+    return client
 
 
 def subscriber_client(url: str, timeout: float = DEFAULT_TIMEOUT) -> Redis:
