@@ -15,7 +15,7 @@ router = APIRouter()
 
 # The answer comes within this, whatever REDIS_TIMEOUT_SECONDS is: a load balancer or an
 # orchestrator probing it gives up after a few seconds.
-HEALTH_DEADLINE_SECONDS = 1.5
+HEALTH_DEADLINE_SECONDS = 1.0
 
 
 @router.get("/api/health")
