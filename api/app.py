@@ -35,6 +35,7 @@ from api.transport import errors, events, health, messages, rooms, session, sign
 from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
+from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
@@ -84,9 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"random string {_NEW_SECRET_HINT}."
         )
 
+    drain = Drain(settings.shutdown_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        redis = commands_client(settings.redis_url, settings.redis_max_connections)
+        redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
         send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
             per_window=settings.send_rate_count,
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, send_limits)
         hub = Hub(
-            RedisPubSub(subscriber_client(settings.redis_url), store),
+            RedisPubSub(subscriber_client(settings.redis_url, settings.redis_timeout_seconds), store),
             queue_size=settings.client_queue_size,
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
         )
+        drain.install(on_start=hub.drain)
         try:
             yield {
                 "settings": settings,
@@ -132,13 +136,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "signaling": Signaling(room_store, signal_store, presence),
             }
         finally:
+            drain.uninstall()
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-            await hub.stop()
+            await hub.stop(wait=drain.remaining(default=5))
             await redis.aclose()
 
     app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.drain = drain
+    app.add_middleware(TrackRequests, drain=drain)
     errors.install(app)
     # Outermost last: the security headers reach every answer, the body limit's 413 too.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     redis_retry_max_seconds: float = Field(5.0, gt=0)
     redis_max_connections: int = Field(20, gt=1, description="Command connections per process.")
+    redis_timeout_seconds: float = Field(
+        2.0, gt=0, description="Deadline of each Redis call (and of waiting for a pooled connection); then 503."
+    )
+    shutdown_seconds: float = Field(
+        5.0, gt=0, description="On SIGTERM streams end at once and the process exits within this."
+    )
     chat_secret: str = Field("", description="Token signing key; required in production.")
     chat_env: str = Field("development", description="'production' requires CHAT_SECRET.")
     trust_proxy: bool = Field(

@@ -26,7 +26,8 @@ from scripts.embedded_redis import EmbeddedRedis, RedisStartError, die_with_pare
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-SERVER_GRACEFUL_SECONDS = 2  # uvicorn's --timeout-graceful-shutdown
+# The server stops by itself within its SHUTDOWN_SECONDS (5 by default): streams end at once,
+# requests in flight finish. No --timeout-graceful-shutdown, which would cut them sooner.
 SERVER_STOP_SECONDS = 15  # then the server is killed
 
 log = logging.getLogger("serve")
@@ -116,8 +117,6 @@ def server_command(args: argparse.Namespace) -> list[str]:
         str(args.port),
         "--workers",
         str(args.workers),
-        "--timeout-graceful-shutdown",
-        str(SERVER_GRACEFUL_SECONDS),
         # uvicorn would honour X-Forwarded-* from 127.0.0.1 by itself: TRUST_PROXY alone decides.
         "--no-proxy-headers",
         "--log-level",

@@ -111,8 +111,8 @@ class LiveServer:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
-                "--timeout-graceful-shutdown",
-                "1",
+                # No --timeout-graceful-shutdown: the app itself ends its streams and stops in
+                # time on SIGTERM (SHUTDOWN_SECONDS), and every test's stop relies on it.
                 # uvicorn itself honours X-Forwarded-* from 127.0.0.1 unless told not to: as in
                 # scripts/run, TRUST_PROXY alone decides.
                 "--no-proxy-headers",

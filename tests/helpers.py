@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 import redis
@@ -277,3 +278,8 @@ class RedisMonitor:
     def commands(self) -> list[str]:
         with self._lock:
             return list(self._commands)
+
+
+def entries(r: redis.Redis, stream: str) -> list[tuple[str, dict[str, str]]]:
+    """Every entry of `stream`, from a client that decodes responses."""
+    return cast(list[tuple[str, dict[str, str]]], r.xrange(stream))

@@ -1,17 +1,33 @@
-"""Redis clients tuned for a chat server: quick failure while Redis is away, no idle timeouts on
-the subscriber connection, and a bounded pool (hosted free tiers allow about 30 connections)."""
+"""Redis clients tuned for a chat server: a deadline on every call, no idle timeouts on the
+subscriber connection, and a bounded pool (hosted free tiers allow about 30 connections).
+
+A call that times out is never sent again. Redis may still run it: a command that is queued in a
+paused or overloaded Redis runs once Redis catches up, whatever the client did meanwhile. Sending
+it again would run it twice (a message stored twice); the caller answers 503 instead, and a send
+carries an idempotency key, so that the client's own retry finds the first attempt. Only a refused
+or broken connection is retried, once: the command then most likely never reached Redis, and a
+send is safe to repeat anyway.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.domain.errors import DomainError, StoreFull, Unavailable
+
+DEFAULT_TIMEOUT = 2.0
 
 
 def _retry() -> Retry:
-    return Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, supported_errors=(RedisConnectionError, RedisTimeoutError))
+    return Retry(ExponentialBackoff(cap=0.2, base=0.02), 1, supported_errors=(RedisConnectionError,))
 
 
 def _socket_options(url: str) -> dict[str, bool]:
@@ -20,29 +36,62 @@ def _socket_options(url: str) -> dict[str, bool]:
     return {} if url.startswith("unix:") else {"socket_keepalive": True}
 
 
-def commands_client(url: str, max_connections: int) -> Redis:
+class _Deadline(Redis):
+    """A client whose every command ends within `deadline` seconds, all waits told: for a pooled
+    connection, to connect, for the answer (each of them alone is bounded by the same timeout;
+    together they could take twice as long). Cancelled half-way, redis-py drops the connection, so
+    no answer is ever read by the wrong call."""
+
+    deadline = DEFAULT_TIMEOUT
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        except TimeoutError:
+            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+
+
+def commands_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> Redis:
+    """Every command within `timeout` (pipelines: each wait within it)."""
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
-        timeout=5,
+        timeout=timeout,
         decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
         health_check_interval=30,
         retry=_retry(),
         **_socket_options(url),
     )
-    return Redis(connection_pool=pool)
+    client = _Deadline(connection_pool=pool)
+    client.deadline = timeout
+    return client
 
 
-def subscriber_client(url: str) -> Redis:
+def subscriber_client(url: str, timeout: float = DEFAULT_TIMEOUT) -> Redis:
     # No socket timeout: this connection waits indefinitely for the next published event.
     return Redis.from_url(
         url,
         decode_responses=True,
-        socket_connect_timeout=2,
+        socket_connect_timeout=timeout,
         socket_timeout=None,
         retry=_retry(),
         max_connections=2,
         **_socket_options(url),
     )
+
+
+def failure(exc: RedisError) -> DomainError:
+    """What a failed Redis call means to the caller."""
+    # A script's refused write comes back as "ERR Error running script ... -OOM ..." on Redis 6
+    # and as the OOM error itself on Redis 7.
+    if isinstance(exc, OutOfMemoryError) or (isinstance(exc, ResponseError) and "OOM command not allowed" in str(exc)):
+        return StoreFull()
+    if isinstance(exc, RedisTimeoutError):
+        return Unavailable(
+            "the message store did not answer in time; what was sent may still be stored: "
+            "try again shortly with the same client_id"
+        )
+    return Unavailable()

@@ -40,6 +40,7 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.connected = asyncio.Event()
+        self.draining = False
 
     @property
     def subscriber_count(self) -> int:
@@ -57,21 +58,27 @@ class Hub:
             asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
         ]
 
-    async def stop(self) -> None:
+    def drain(self) -> None:
+        """The process is stopping: every subscription ends now, and every later one as it is
+        made (its client comes back by id, to another process or this one's successor)."""
+        self.draining = True
+        for sub in list(self._all):
+            sub.close(End.SHUTDOWN)
+
+    async def stop(self, wait: float = 5) -> None:
         # Python 3.11 can turn a cancellation that meets redis-py's read timeout into a plain
         # timeout, which the reader takes for an idle connection: the flag ends it anyway.
         self._stopping = True
-        for sub in list(self._all):
-            sub.close(End.SHUTDOWN)
+        self.drain()
         for task in self._tasks:
             task.cancel()
         await self._backend.disconnect()
         if self._tasks:
             # redis-py can take a cancellation inside a blocking read and go on awaiting its
             # connection's teardown: do not let that hold up the process's shutdown.
-            _, stuck = await asyncio.wait(self._tasks, timeout=5)
+            _, stuck = await asyncio.wait(self._tasks, timeout=wait)
             if stuck:
-                logger.warning("the hub reader did not stop within 5 s; leaving it")
+                logger.warning("the hub reader did not stop within %.1f s; leaving it", wait)
         self._tasks = []
         await self._backend.close()
 
@@ -83,6 +90,8 @@ class Hub:
         if not self._tasks:
             self._start()
         sub = Subscription(rooms, self._queue_size, viewer)
+        if self.draining:
+            sub.close(End.SHUTDOWN)
         self._all.add(sub)
         channels = (*rooms, keys.USER_ROOM + viewer.user_id) if viewer is not None else rooms
         new = [room for room in channels if room not in self._rooms]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,9 @@ from api.wire.ids import ZERO, StreamKey, format_stream_id, parse_stream_id
 # Entries read per replay page: a page is what one connection holds at most (entries are at most
 # a few tens of KB), however far back it resumes and however slowly it reads.
 REPLAY_PAGE = 100
+# How long an idempotency key the server made for one send is kept: long enough for Redis to run
+# every attempt of that call (attempts queued in a paused Redis run as soon as it resumes).
+SERVER_KEY_SECONDS = 10
 
 Entries = list[tuple[str, dict[str, str]]]
 
@@ -82,17 +86,21 @@ class MessageStore:
         self._send = scripts.register(redis, "send")
 
     async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> SendResult:
+        """Stores and publishes a message, at most once per idempotency key. Every send has one:
+        the client's `client_id` (kept IDEMPOTENCY_SECONDS), or else one made for this call alone,
+        kept seconds, so that Redis running the script twice (a retried call whose first attempt
+        was queued) stores it once."""
         fields: dict[str, object] = {"room": room, "user_id": who.user_id, "text": text}
         if client_id:
             fields["client_id"] = client_id
         body = message.body(**fields)
-        # Idempotency keys are per sender, so one person's client_id cannot shadow another's.
-        idem_key = keys.idempotency(room, f"{who.user_id}:{client_id or '-'}")
+        # Per sender, so one person's client_id cannot shadow another's; '~' is no client_id's.
+        key, ttl = (client_id, self._idem_ttl) if client_id else ("~" + secrets.token_urlsafe(12), SERVER_KEY_SECONDS)
         limits = self._limits
         reply = await self._send(
             keys=[
                 keys.stream(room),
-                idem_key,
+                keys.idempotency(room, f"{who.user_id}:{key}"),
                 keys.ROOMS,
                 keys.room(room),
                 keys.members(room),
@@ -106,8 +114,7 @@ class MessageStore:
                 room,
                 body,
                 self._maxlen,
-                self._idem_ttl,
-                "1" if client_id else "0",
+                ttl,
                 who.user_id,
                 who.sid,
                 limits.guest_idle_ms,
@@ -123,7 +130,8 @@ class MessageStore:
             id, number, author, stored = (str(part) for part in reply[1:5])
             # Trimmed away since: only its id is left to tell.
             json_text = message.message_json(id, number, author, stored) if number else message.trimmed_json(id, room)
-            return SendResult(status, id, json_text)
+            # A key of the server's own was found by this very call, run twice: it is still news.
+            return SendResult(status if client_id else SendStatus.SENT, id, json_text)
         if status is SendStatus.RATE_LIMITED:
             return SendResult(status, retry_ms=int(reply[1]))
         return SendResult(status)

@@ -46,6 +46,7 @@ class Code(StrEnum):
     RATE_LIMITED = "rate_limited"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNAVAILABLE = "redis_unavailable"
+    STORE_FULL = "store_full"
 
 
 class DomainError(Exception):
@@ -59,5 +60,10 @@ class DomainError(Exception):
 
 
 class Unavailable(DomainError):
+    def __init__(self, message: str = "the message store is unreachable; try again shortly") -> None:
+        super().__init__(Code.UNAVAILABLE, message, retry_after=2)
+
+
+class StoreFull(DomainError):
     def __init__(self) -> None:
-        super().__init__(Code.UNAVAILABLE, "the message store is unreachable; try again shortly", retry_after=2)
+        super().__init__(Code.STORE_FULL, "the message store is full, nothing was stored; try again later", 10)

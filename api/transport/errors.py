@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.domain.errors import Code, DomainError, Unavailable
+from api.broker.connection import failure
+from api.domain.errors import Code, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ STATUS: dict[Code, int] = {
     Code.RATE_LIMITED: 429,
     Code.TOO_MANY_ATTEMPTS: 429,
     Code.UNAVAILABLE: 503,
+    Code.STORE_FULL: 503,
 }
 _CODE_OF_STATUS = {
     400: Code.BAD_REQUEST,
@@ -71,7 +73,7 @@ CLOSE_REFUSED = 1008
 
 
 def close_code(code: Code) -> int:
-    return CLOSE_UNAVAILABLE if code in (Code.UNAVAILABLE, Code.RATE_LIMITED) else CLOSE_REFUSED
+    return CLOSE_UNAVAILABLE if code in (Code.UNAVAILABLE, Code.STORE_FULL, Code.RATE_LIMITED) else CLOSE_REFUSED
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -90,8 +92,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def _redis(_: Request, exc: RedisError) -> JSONResponse:
-        logger.warning("redis unavailable: %s", exc)
-        return error_response(Unavailable())
+        logger.warning("redis failed: %s: %s", type(exc).__name__, exc)
+        return error_response(failure(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

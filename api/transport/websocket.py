@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from redis.exceptions import RedisError
 
+from api.broker.connection import failure
 from api.broker.subscription import End, Subscription
-from api.domain.errors import Code, DomainError, Unavailable
+from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_cursor, check_room
 from api.transport.delivery import Delivery
@@ -38,12 +39,13 @@ from api.wire.ids import StreamKey
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-# How a stream's end closes the socket: 1001 going away, 1003 unsupported data, 1013 try again
-# later, 4403 no longer allowed to read the room, 4401 the session ended.
+# How a stream's end closes the socket: 1001 going away, 1003 unsupported data, 1012 service
+# restart (the server is stopping: reconnect), 1013 try again later, 4403 no longer allowed to
+# read the room, 4401 the session ended.
 CLOSE_FOR = {
     End.SLOW: 1013,
     End.EXPIRED: 1001,
-    End.SHUTDOWN: 1001,
+    End.SHUTDOWN: 1012,
     End.UNSUPPORTED: 1003,
     End.ACCESS: 4403,
     End.REVOKED: 4401,
@@ -98,8 +100,8 @@ class _Handlers:
             sent = await self._messaging.send(self._room, self._who, data.get("text"), client_id)
         except DomainError as exc:
             return events.signal("error", code=exc.code, message=exc.message, client_id=client_id)
-        except RedisError:
-            err = Unavailable()
+        except RedisError as exc:
+            err = failure(exc)
             return events.signal("error", code=err.code, message=err.message, client_id=client_id)
         return events.ack(client_id or None, sent.id, sent.message_json)
 

@@ -39,7 +39,7 @@ def test_server_restart_shows_state_and_sends_queued_message_once(
     live_server.stop()
     for tab in (writer, reader):
         expect(tab.locator("#conn")).not_to_have_attribute("data-state", "live")
-        expect(tab.locator("#conn-text")).to_have_text(re.compile(r"Reconnecting…|Offline"))
+        expect(tab.locator("#conn-text")).to_have_text(re.compile(r"Reconnecting…|Server trouble"))
 
     send(writer, "typed while down")
     expect(message(writer, "typed while down", WAITING)).to_have_count(1)
@@ -72,11 +72,13 @@ def test_pending_message_survives_reload(chat: Chat) -> None:
     expect(page.locator("#messages .msg .note")).to_contain_text("Waiting to send")
 
     page.reload()
-    expect_live(page)
+    # The stream is open, but sends cannot reach the server: that is trouble, not "Live".
+    expect(page.locator("#conn")).to_have_attribute("data-state", "trouble")
     expect(message(page, "kept across a reload", WAITING)).to_have_count(1)
 
     page.unroute(MESSAGES, unreachable)
     expect(message(page, "kept across a reload")).to_have_count(1, timeout=20_000)
+    expect_live(page)
     expect(message(other, "kept across a reload")).to_have_count(1)
     assert history_texts(chat.base_url) == ["kept across a reload"]
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('chat.outbox.'))") == []

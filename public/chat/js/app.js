@@ -135,6 +135,7 @@ const conversation = createConversation({
     unreadWhileHidden += n;
     updateTitle();
   },
+  onTrouble: (failing) => status.sends(failing),
 });
 
 // ---- the live stream

@@ -7,8 +7,20 @@ import { createOutbox } from "./outbox.js";
 const MAX_CHARS = 4000;
 
 // room() -> the viewed room; blocked() -> it is private and not ours; onSent(): the user sent a
-// message; onHiddenNews(n): messages from others arrived while the tab was hidden.
-export function createConversation({ view, loader, composer, receipts, unread, room, blocked, onSent, onHiddenNews }) {
+// message; onHiddenNews(n): messages from others arrived while the tab was hidden; onTrouble(failing):
+// sends are failing (or no longer) on the server's side.
+export function createConversation({
+  view,
+  loader,
+  composer,
+  receipts,
+  unread,
+  room,
+  blocked,
+  onSent,
+  onHiddenNews,
+  onTrouble,
+}) {
   let queued = false;
   let toBottom = false;
   const justWritten = new Set(); // client ids typed in this page, for giving text back on refusal
@@ -16,6 +28,7 @@ export function createConversation({ view, loader, composer, receipts, unread, r
   const outbox = createOutbox({
     send: (e) => authorized((auth) => postMessage(e.room, { text: e.text, client_id: e.client_id }, auth)),
     onChange: () => render(),
+    onTrouble,
     onSent: (entry, message) => receive(entry.room, [message]),
     onFailed(entry) {
       const fresh = justWritten.has(entry.client_id) && Date.now() - entry.ts < 60_000;

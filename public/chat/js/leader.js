@@ -6,7 +6,7 @@ import { fetchPresence, streamUrl } from "./api.js";
 export const MAX_ROOMS = 50; // the server's limit per stream
 const CLOSE_GRACE_MS = 10_000; // keep an unneeded room a while: tabs reload, users switch back
 const SWEEP_MS = 30_000; // how often the leader checks which tabs are still there
-const OFFLINE_AFTER = 3; // failed attempts in a row before calling it offline
+const TROUBLE_AFTER = 3; // failed attempts in a row before calling it the server's trouble
 const KINDS = ["message", "typing", "presence", "read", "reset", "ready", "access", "membership"];
 const POSITIONED = new Set(["message", "ready", "reset"]);
 
@@ -50,7 +50,9 @@ export function createLeader(tabId, { publish, positions, ready }) {
 
   function broadcastState() {
     let status = c.status;
-    if (status !== "live" && (!navigator.onLine || c.failures >= OFFLINE_AFTER)) status = "offline";
+    // Offline only when the browser says so; a server that keeps refusing is in trouble.
+    if (status !== "live" && !navigator.onLine) status = "offline";
+    else if (status !== "live" && c.failures >= TROUBLE_AFTER) status = "trouble";
     publish({ t: "state", leader: tabId, status, session: c.session, retryAt: c.retryAt, rooms: c.liveRooms });
   }
 

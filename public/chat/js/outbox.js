@@ -56,8 +56,14 @@ async function claimTabId() {
   return id;
 }
 
-export function createOutbox({ send, onChange, onSent, onFailed }) {
+// A failure that is the server's doing (it answered 5xx, or not at all), not the message's nor
+// the sender's (a refusal, a rate limit).
+const serverFault = (err) => err.retryable && (err.status === 0 || err.status >= 500);
+
+// onTrouble(failing): whether sends are failing on the server's side, told on each change.
+export function createOutbox({ send, onChange, onSent, onFailed, onTrouble = () => {} }) {
   let tabId = null;
+  let trouble = false;
   const memory = new Map(); // client_id -> entry, this tab's view of its own entries
   let pumping = false;
   let delay = 1000;
@@ -96,6 +102,12 @@ export function createOutbox({ send, onChange, onSent, onFailed }) {
     pump();
   }
 
+  function setTrouble(failing) {
+    if (trouble === failing) return;
+    trouble = failing;
+    onTrouble(failing);
+  }
+
   function schedule() {
     clearTimeout(retryTimer);
     retryTimer = setTimeout(() => {
@@ -111,7 +123,10 @@ export function createOutbox({ send, onChange, onSent, onFailed }) {
     try {
       for (;;) {
         const entry = own().find((e) => e.status === "pending");
-        if (!entry) break;
+        if (!entry) {
+          setTrouble(false); // nothing waits on the server any more
+          break;
+        }
         entry.status = "sending";
         onChange();
         let message;
@@ -120,6 +135,7 @@ export function createOutbox({ send, onChange, onSent, onFailed }) {
         } catch (err) {
           if (!memory.has(entry.client_id)) continue; // discarded meanwhile
           entry.error = err.message || "Not sent";
+          setTrouble(serverFault(err));
           if (err.retryable) {
             entry.status = "pending";
             save(entry);
@@ -134,6 +150,7 @@ export function createOutbox({ send, onChange, onSent, onFailed }) {
           continue;
         }
         delay = 1000;
+        setTrouble(false);
         memory.delete(entry.client_id);
         drop(entry.client_id);
         onSent(entry, message);
@@ -204,6 +221,7 @@ export function createOutbox({ send, onChange, onSent, onFailed }) {
     discard(clientId) {
       memory.delete(clientId);
       drop(clientId);
+      if (!own().some((e) => e.status === "pending")) setTrouble(false);
       onChange();
     },
     kick,
