@@ -11,7 +11,7 @@ in place) and, on the event loop:
   close with 1012, long-polls answer; clients resume by id, on this server's successor;
 - keeps ending the streams opened from then on (clients reconnect in the moments before the
   server stops listening; the hub closes their subscriptions as soon as they are made);
-- lets every other request finish, and cancels those still running after 80 % of
+- lets every other request finish, and cancels those still running after 70 % of
   SHUTDOWN_SECONDS, leaving the rest to the lifespan's shutdown (`remaining`);
 - exits just before SHUTDOWN_SECONDS if the process is still there, from a thread of its own (a stuck loop
   cannot hold it). What holds it then is a connection the server waits for and the app cannot
@@ -46,8 +46,8 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Requests still running after this share of SHUTDOWN_SECONDS are cancelled; then comes the
 # lifespan shutdown (closing the hub and the Redis connections); the process exits by force after
 # EXIT_SHARE, if it must, before the time is up.
-REQUESTS_SHARE = 0.8
-EXIT_SHARE = 0.95
+REQUESTS_SHARE = 0.7
+EXIT_SHARE = 0.9
 
 
 class Drain:
