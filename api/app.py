@@ -35,6 +35,7 @@ from api.transport import errors, events, health, messages, rooms, session, sign
 from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
+from api.transport.request_log import RequestLog
 from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
+    app.add_middleware(RequestLog)  # outermost: it sees every answer as sent, and its whole time
     for module in (session, rooms, messages, signals, events, websocket, health):
         app.include_router(module.router)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import random
@@ -52,10 +53,11 @@ class Hub:
 
     def _start(self) -> None:
         # Started by the first subscriber: a process that only takes sends (a serverless function
-        # answering POSTs) never opens the subscriber connection.
+        # answering POSTs) never opens the subscriber connection. In a context of their own: they
+        # outlive that request, and must not log under its id.
         self._tasks = [
-            asyncio.create_task(self._run(), name="hub-reader"),
-            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
+            asyncio.create_task(self._run(), name="hub-reader", context=contextvars.Context()),
+            asyncio.create_task(self._heartbeat(), name="hub-heartbeat", context=contextvars.Context()),
         ]
 
     def drain(self) -> None:
