@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
         description="Static browser app, mounted when the folder exists.",
     )
+    metrics_token: str = Field(
+        "", description="Bearer token /api/metrics asks for; unset: open, except in production, where it is off."
+    )
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as JSON objects.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO")
 

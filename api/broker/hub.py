@@ -42,6 +42,7 @@ class Hub:
         self._stopping = False
         self.connected = asyncio.Event()
         self.draining = False
+        self.redis_errors = 0  # the reader's lost connections and failed reconnects: read by the metrics
 
     @property
     def subscriber_count(self) -> int:
@@ -177,6 +178,7 @@ class Hub:
                 delay = min(self._retry_max, 0.1 * 2**attempt) * (0.5 + random.random() / 2)
                 attempt += 1
                 if isinstance(exc, RedisError | OSError):
+                    self.redis_errors += 1
                     logger.warning("hub lost Redis (%s); reconnecting in %.2fs", exc, delay)
                 else:
                     logger.exception("hub reader failed; reconnecting in %.2fs", delay)

@@ -3,8 +3,9 @@ secret in it.
 
 Lines with structured fields pass them as `extra=fields(...)`: text shows them as `key=value`,
 JSON as keys of the line's object. Whatever a line says (its message, fields and traceback) is
-scrubbed before it is written: the configured secrets (CHAT_SECRET, the Redis password), signed
-tokens, a Bearer credential, `password=`/`token=`/`secret=`/`cookie=` values and passwords in URLs.
+scrubbed before it is written: the configured secrets (CHAT_SECRET, METRICS_TOKEN, the Redis
+password), signed tokens, a Bearer credential, `password=`/`token=`/`secret=`/`cookie=` values and
+passwords in URLs.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Redactor:
 
 def secrets_of(settings: Settings) -> list[str]:
     password = urlsplit(settings.redis_url).password
-    return [s for s in (settings.chat_secret, password) if s]
+    return [s for s in (settings.chat_secret, settings.metrics_token, password) if s]
 
 
 def _utc(record: logging.LogRecord) -> str:

@@ -45,9 +45,9 @@ def test_ordinary_words_and_short_configured_values_are_kept() -> None:
     assert Redactor(["x", "ok"])(text) == text
 
 
-def test_the_configured_secrets_are_the_chat_secret_and_the_redis_password() -> None:
-    settings = Settings(redis_url="redis://default:redis-pass-99@h:1/0", chat_secret="c" * 40)
-    assert sorted(secrets_of(settings)) == sorted(["c" * 40, "redis-pass-99"])
+def test_the_configured_secrets_are_the_chat_secret_the_metrics_token_and_the_redis_password() -> None:
+    settings = Settings(redis_url="redis://default:redis-pass-99@h:1/0", chat_secret="c" * 40, metrics_token="m" * 20)
+    assert sorted(secrets_of(settings)) == sorted(["c" * 40, "m" * 20, "redis-pass-99"])
 
 
 def test_json_lines_carry_fields_the_request_id_and_a_scrubbed_traceback() -> None:

@@ -1,5 +1,5 @@
-"""Request logs and ids: one line per request with its id (taken or made, and returned); and, on a
-real server logging everything, no password, token, cookie or secret."""
+"""Request logs and ids: one line per request with its id (taken or made, and returned), one per
+stream end; and, on a real server logging everything, no password, token, cookie or secret."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def test_errors_are_logged_with_their_status_and_a_made_id(client: TestClient, l
 PASSWORD = "correct horse battery staple 42"
 WRONG_PASSWORD = "not my password at all 7"
 CHAT_SECRET = "chat-secret-0123456789-abcdefghij-KLMNOP"
+METRICS_TOKEN = "metrics-token-5f2d9c71"
 
 
 async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServer], tmp_path: Path) -> None:
@@ -80,6 +81,7 @@ async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServe
         log_level="debug",
         uvicorn_log_level="debug",  # uvicorn's own lines too (its access log would show whole queries)
         chat_secret=CHAT_SECRET,
+        metrics_token=METRICS_TOKEN,
     )
     seen: list[str] = []  # every credential that crossed the wire
     async with httpx.AsyncClient(base_url=server.url) as http:
@@ -99,6 +101,9 @@ async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServe
         seen.append(forged)
         refused = await http.post("/api/rooms/hidden/messages", json={"text": "x"}, headers=bearer(forged))
         assert refused.status_code == 401
+        scraped = await http.get("/api/metrics", headers=bearer(METRICS_TOKEN))
+        assert scraped.status_code == 200
+        assert (await http.get("/api/metrics", headers=bearer("guessing-" + METRICS_TOKEN))).status_code == 401
 
     # The cookie reads the private room, over SSE (a token in the query too, as a careless client
     # might) and over a WebSocket, which also sends with it.
@@ -115,7 +120,7 @@ async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServe
     server.stop()  # every line is written
 
     text = log.read_text()
-    for secret in (PASSWORD, WRONG_PASSWORD, CHAT_SECRET, *seen):
+    for secret in (PASSWORD, WRONG_PASSWORD, CHAT_SECRET, METRICS_TOKEN, *seen):
         assert secret not in text, f"{secret[:12]}... is in the log"
     for word in PASSWORD.split() + WRONG_PASSWORD.split():
         assert len(word) < 5 or word not in text
@@ -129,7 +134,12 @@ async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServe
         ("WS", 101),
         ("DELETE", 204),
     }
+    [stream] = [line for line in logged if line["message"] == "stream end" and line.get("request_id") == "sse-1"]
+    assert stream["transport"] == "sse" and stream["rooms"] == "hidden" and stream["reason"] == "disconnected"
+    assert stream["events"] >= 1 and isinstance(stream["duration_s"], float)
     [sse_request] = [line for line in requests if line.get("request_id") == "sse-1"]
     assert sse_request["path"] == "/api/rooms/hidden/events?last_event_id=0-0&token=[redacted]"
     # Its id ends with it: the hub's task, started by that request, does not carry it on.
     assert [line.get("request_id") for line in logged[logged.index(sse_request) + 1 :]].count("sse-1") == 0
+    [socket_end] = [line for line in logged if line["message"] == "stream end" and line["transport"] == "websocket"]
+    assert socket_end["reason"] == "disconnected" and socket_end["events"] >= 2  # ready, the message (and presence)
