@@ -156,7 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
-    app.add_middleware(RequestLog)  # outermost: it sees every answer as sent, and its whole time
+    # Outermost: the request log sees every answer as sent, and its whole time.
+    app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
     for module in (session, rooms, messages, signals, events, websocket, health):
         app.include_router(module.router)
     if settings.metrics_token or not settings.production:

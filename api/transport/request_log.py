@@ -3,8 +3,9 @@
 The id is the client's `X-Request-ID` when it looks like one (a proxy's or a load balancer's),
 else a new one; every line logged while the request runs carries it, and the answer returns it
 (the WebSocket handshake too). The line tells the method, the path with only the query values
-known to hold nothing secret, the status (a WebSocket: 101 and its close code) and the duration;
-a stream's line comes when it ends. Pure ASGI: the `send` it wraps is a plain function that hands
+known to hold nothing secret, the status (a WebSocket: 101 and its close code), the duration and
+the client's address (from X-Forwarded-For only with TRUST_PROXY); a stream's line comes when it
+ends. Pure ASGI: the `send` it wraps is a plain function that hands
 back the inner send's awaitable, so each event a stream writes costs one call here, no coroutine.
 """
 
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability.logs import REDACTED, REQUEST_ID, fields
+from api.transport.client import address_of
 
 logger = logging.getLogger("api.access")
 
@@ -51,8 +53,9 @@ def where(scope: Scope) -> str:
 
 
 class RequestLog:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trust_proxy: bool) -> None:
         self.app = app
+        self.trust_proxy = trust_proxy  # the client's address as the limits see it (client.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -89,9 +92,14 @@ class RequestLog:
             raise
         finally:
             ms = round((time.perf_counter() - started) * 1000, 1)
+            client = address_of(scope, self.trust_proxy)
             if kind == "http":
-                line = fields(method=scope["method"], path=where(scope), status=status or 500, duration_ms=ms)
+                line = fields(
+                    method=scope["method"], path=where(scope), status=status or 500, duration_ms=ms, client=client
+                )
             else:
-                line = fields(method="WS", path=where(scope), status=status or 403, close=close, duration_ms=ms)
+                line = fields(
+                    method="WS", path=where(scope), status=status or 403, close=close, duration_ms=ms, client=client
+                )
             logger.log(logging.WARNING if status >= 500 else logging.INFO, "request", extra=line)
             REQUEST_ID.reset(token)

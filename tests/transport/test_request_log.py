@@ -49,7 +49,7 @@ def test_one_line_per_request_under_the_clients_request_id(client: TestClient, l
     assert line["logger"] == "api.access" and line["message"] == "request" and line["level"] == "INFO"
     assert line["method"] == "GET" and line["status"] == r.status_code
     assert line["path"] == "/api/rooms/general/messages?limit=5&token=[redacted]&key=[redacted]&before=9-0"
-    assert isinstance(line["duration_ms"], float)
+    assert isinstance(line["duration_ms"], float) and line["client"] == "testclient"
 
 
 @pytest.mark.parametrize("given", ["", "has space", "x" * 65, "naïve", "-leading-dash", "a\tb"])
@@ -139,6 +139,7 @@ async def test_no_secret_reaches_the_log(server_factory: Callable[..., LiveServe
     assert stream["events"] >= 1 and isinstance(stream["duration_s"], float)
     [sse_request] = [line for line in requests if line.get("request_id") == "sse-1"]
     assert sse_request["path"] == "/api/rooms/hidden/events?last_event_id=0-0&token=[redacted]"
+    assert sse_request["client"] == "127.0.0.1"
     # Its id ends with it: the hub's task, started by that request, does not carry it on.
     assert [line.get("request_id") for line in logged[logged.index(sse_request) + 1 :]].count("sse-1") == 0
     [socket_end] = [line for line in logged if line["message"] == "stream end" and line["transport"] == "websocket"]
