@@ -76,6 +76,7 @@ class Connection(bench_client.Subscriber):
         super().__init__(request, ws, totals)
         self.span = span
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.ready.add_done_callback(lambda ready: ready.cancelled() or ready.exception())  # seen, if late
 
     def _deliver(self, chunk: bytes) -> None:
         if not self.ready.done():
@@ -126,8 +127,15 @@ class Slot:
             try:
                 make = functools.partial(Connection, request, self.ws, self.totals, self.span)
                 _, conn = await loop.create_connection(make, "127.0.0.1", self.port)
-                await asyncio.wait_for(conn.ready, 30)
-            except (OSError, ConnectionError, TimeoutError):
+            except OSError:
+                self.failures += 1
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                # Shielded: a late answer must find the future pending, not cancelled.
+                await asyncio.wait_for(asyncio.shield(conn.ready), 30)
+            except (ConnectionError, TimeoutError):  # refused (503, 429), or no answer in time
+                conn.leave()
                 self.failures += 1
                 await asyncio.sleep(0.5)
                 continue
