@@ -29,12 +29,15 @@ from api.broker.rates import RateCounters
 from api.broker.rooms import RoomStore
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
+from api.broker.subscription import End
 from api.config import Settings, get_settings
 from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
-from api.transport import errors, events, health, messages, rooms, session, signals, websocket
+from api.observability.metrics import Metrics
+from api.transport import errors, events, health, messages, metrics, rooms, session, signals, websocket
 from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
+from api.transport.request_log import RequestLog
 from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
 from api.usecases.limits import Limits
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account_store = AccountStore(redis, settings.guest_idle_seconds, settings.token_ttl_seconds)
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
+        meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)
         limits = Limits(
             RateCounters(redis), settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute
         )
@@ -132,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "rooms": Rooms(room_store, account_store, presence, limits, settings.admins),
                 "limits": limits,
                 "quota": StreamQuota(settings.streams_per_address),
-                "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars),
+                "metrics": meters,
+                "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars, meters),
                 "signaling": Signaling(room_store, signal_store, presence),
             }
         finally:
@@ -151,8 +156,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
+    # Outermost: the request log sees every answer as sent, and its whole time.
+    app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
     for module in (session, rooms, messages, signals, events, websocket, health):
         app.include_router(module.router)
+    if settings.metrics_token or not settings.production:
+        app.include_router(metrics.router)  # in production only behind METRICS_TOKEN
 
     # On Vercel the CDN serves public/; elsewhere the app does, where the folder exists. Mounted
     # at /chat only, so that unknown /api paths stay JSON 404s.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ON_VERCEL = bool(os.environ.get("VERCEL"))
@@ -74,6 +75,21 @@ class Settings(BaseSettings):
         os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
         description="Static browser app, mounted when the folder exists.",
     )
+    metrics_token: str = Field(
+        "", description="Bearer token /api/metrics asks for; unset: open, except in production, where it is off."
+    )
+    log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as JSON objects.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO")
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def admins(self) -> frozenset[str]:

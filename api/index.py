@@ -1,12 +1,12 @@
 """Entry point for every host: `app` for ASGI servers and Vercel, `handler` for AWS Lambda."""
 
-import logging
-
 from mangum import Mangum
 
 from api.app import create_app
+from api.config import get_settings
+from api.observability import logs
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+logs.configure(get_settings())
 
 app = create_app()
 handler = Mangum(app, lifespan="auto")

@@ -1,6 +1,7 @@
 """Fan-out benchmark: N subscribers in one room of one uvicorn process, M messages at a fixed rate.
 
     .venv/bin/python -m scripts.bench [--clients 1000] [--rate 20] [--messages 200] [--ws [SHARE]] [--json]
+    .venv/bin/python -m scripts.bench --soak MINUTES [--clients N] [--rate R] [--ws [SHARE]]
 
 Starts a throwaway redis-server (or uses --redis-url) and one uvicorn process (uvloop, httptools),
 opens the subscribers from load-generator processes (scripts/bench_client.py), counts the Redis
@@ -8,6 +9,7 @@ commands of idle subscribers (one subscriber, then all of them: the difference i
 POSTs the messages (text "b <seq> <send time>") and prints what it measured beside the targets.
 Latency is send time to receipt. The server gets the first CPU to itself and everything else the
 others (unless --no-pin). Only 127.0.0.1 is used; every process started is stopped on exit.
+With --soak, clients come and go for MINUTES instead (scripts/soak.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +35,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import redis
 
-from scripts import bench_client
+from scripts import bench_client, soak
 from scripts.embedded_redis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +66,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--senders", type=int, default=50, help="guest users taking turns to send (default 50)")
     p.add_argument("--app", default="api.index:app", help="the ASGI app to serve (default api.index:app)")
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    p.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="soak instead: --clients connect and leave for MINUTES while --rate messages/s flow",
+    )
+    p.add_argument("--seed", type=int, default=1, help="the soak's random comings and goings (default 1)")
     args = p.parse_args()
     if args.redis_url and urlsplit(args.redis_url).hostname not in ("127.0.0.1", "localhost"):
         p.error("--redis-url must point at 127.0.0.1: the benchmark only talks to this machine")
@@ -80,7 +90,8 @@ def start_server(app: str, redis_url: str, port: int, stack: contextlib.ExitStac
         "SESSION_RATE_PER_ADDRESS_PER_MINUTE": "1000000",
         "ROOM_CREATE_RATE_PER_HOUR": "1000000",
     }
-    env = {**os.environ, **limits, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    # Its own lines (one per request and per stream end) only if asked for (LOG_LEVEL), like uvicorn's.
+    env = {"LOG_LEVEL": "WARNING", **os.environ, **limits, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # inherits our raised RLIMIT_NOFILE
     stack.callback(stop, server)
     deadline = time.monotonic() + 20
@@ -198,7 +209,21 @@ def peak_rss(process: psutil.Process) -> int:
         return int(process.memory_info().rss)
 
 
-def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
+@dataclass
+class Setup:
+    redis_url: str
+    port: int
+    url: str
+    room: str
+    server: psutil.Process
+    senders: list[dict[str, str]]
+    nofile: int
+    pin: bool
+    cpus: list[int]
+
+
+def set_up(args: argparse.Namespace, stack: contextlib.ExitStack) -> Setup:
+    """Redis, the server pinned to a CPU of its own, signed-in senders and a warmed-up send script."""
     nofile = args.clients + 1024
     bench_client.raise_nofile(nofile)
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -214,11 +239,20 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, 
     server = psutil.Process(start_server(args.app, redis_url, port, stack).pid)
     if pin:
         server.cpu_affinity(cpus[:1])
-    r = stack.enter_context(redis.Redis.from_url(redis_url, decode_responses=True))
     url = f"http://127.0.0.1:{port}"
     senders = sign_in(url, args.senders)
     # One message first, so that the one-time SCRIPT LOAD of the send script is not counted.
     httpx.post(f"{url}/api/rooms/{room}/messages", json={"text": "warm-up"}, headers=senders[0], timeout=10)
+    return Setup(redis_url, port, url, room, server, senders, nofile, pin, cpus)
+
+
+def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
+    setup = set_up(args, stack)
+    port, room, server, url, senders, nofile = (
+        setup.port, setup.room, setup.server, setup.url, setup.senders, setup.nofile
+    )  # fmt: skip
+    pin, cpus = setup.pin, setup.cpus
+    r = stack.enter_context(redis.Redis.from_url(setup.redis_url, decode_responses=True))
     load = bench_client.LoadGen(args.procs, port, room, nofile, stack)
 
     n_ws = round(args.clients * args.ws)
@@ -322,10 +356,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         with contextlib.ExitStack() as stack:
-            figures = measure(args, stack)
+            if args.soak:
+                setup = set_up(args, stack)
+                figures = soak.run(args, setup.url, setup.port, setup.room, setup.server, setup.senders)
+            else:
+                figures = measure(args, stack)
     except KeyboardInterrupt:
         raise SystemExit("interrupted: every process it started is stopped") from None
-    show(figures)
+    (soak.show if args.soak else show)(figures)
     if args.json:
         print(json.dumps(figures))
 

@@ -93,14 +93,17 @@ def client(redis_url: str) -> Iterator[TestClient]:
 class LiveServer:
     """A real uvicorn process serving the app on its own port, which can be stopped and restarted."""
 
-    def __init__(self, redis_url: str, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, redis_url: str, env: dict[str, str], port: int | None = None, log: Path | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        defaults = {k.upper(): str(v) for k, v in TEST_DEFAULTS.items()}
+        # The app's own lines (a request, a stream's end) only when a test asks: like uvicorn's.
+        defaults = {**{k.upper(): str(v) for k, v in TEST_DEFAULTS.items()}, "LOG_LEVEL": "WARNING"}
         self.env = {**os.environ, **defaults, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1", **env}
+        self.log = log  # where its output goes (appended), else the test's own output
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LiveServer:
+        output = open(self.log, "ab") if self.log is not None else None  # noqa: SIM115 (the child holds it)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -117,11 +120,15 @@ class LiveServer:
                 # scripts/run, TRUST_PROXY alone decides.
                 "--no-proxy-headers",
                 "--log-level",
-                "warning",
+                self.env.get("UVICORN_LOG_LEVEL", "warning"),
             ],
             cwd=ROOT,
             env=self.env,
+            stdout=output,
+            stderr=output,
         )
+        if output is not None:
+            output.close()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -150,8 +157,8 @@ def server_factory(redis_url: str) -> Iterator[Callable[..., LiveServer]]:
     """Starts live servers with extra environment settings; all are stopped after the test."""
     started: list[LiveServer] = []
 
-    def start(**env: str) -> LiveServer:
-        server = LiveServer(redis_url, {k.upper(): str(v) for k, v in env.items()})
+    def start(log: Path | None = None, **env: str) -> LiveServer:
+        server = LiveServer(redis_url, {k.upper(): str(v) for k, v in env.items()}, log=log)
         started.append(server)
         return server.start()
 

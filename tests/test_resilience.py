@@ -244,3 +244,6 @@ async def test_slow_client_is_dropped_without_holding_up_others(server_factory: 
     slow.close()
     assert received.startswith(b"HTTP/1.1 200")
     assert 0 < received.count(b"event: message") < len(sent)
+    metrics = httpx.get(server.url + "/api/metrics").text
+    assert "chat_slow_clients_dropped_total 1.0" in metrics
+    assert 'chat_stream_ends_total{reason="slow"} 1.0' in metrics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import random
@@ -41,6 +42,7 @@ class Hub:
         self._stopping = False
         self.connected = asyncio.Event()
         self.draining = False
+        self.redis_errors = 0  # the reader's lost connections and failed reconnects: read by the metrics
 
     @property
     def subscriber_count(self) -> int:
@@ -52,10 +54,11 @@ class Hub:
 
     def _start(self) -> None:
         # Started by the first subscriber: a process that only takes sends (a serverless function
-        # answering POSTs) never opens the subscriber connection.
+        # answering POSTs) never opens the subscriber connection. In a context of their own: they
+        # outlive that request, and must not log under its id.
         self._tasks = [
-            asyncio.create_task(self._run(), name="hub-reader"),
-            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
+            asyncio.create_task(self._run(), name="hub-reader", context=contextvars.Context()),
+            asyncio.create_task(self._heartbeat(), name="hub-heartbeat", context=contextvars.Context()),
         ]
 
     def drain(self) -> None:
@@ -175,6 +178,7 @@ class Hub:
                 delay = min(self._retry_max, 0.1 * 2**attempt) * (0.5 + random.random() / 2)
                 attempt += 1
                 if isinstance(exc, RedisError | OSError):
+                    self.redis_errors += 1
                     logger.warning("hub lost Redis (%s); reconnecting in %.2fs", exc, delay)
                 else:
                     logger.exception("hub reader failed; reconnecting in %.2fs", delay)

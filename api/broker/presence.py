@@ -44,6 +44,7 @@ class Presence:
         self._leave = scripts.register(redis, "presence_leave", "presence_lib")
         self._refresh = scripts.register(redis, "presence_refresh", "presence_lib")
         self._channel_prefix = keys.PREFIX + "{r:"
+        self.redis_errors = 0  # caught here (and only logged): read by the metrics
 
     def _member(self, who: Identity) -> str:
         return f"{who.name}|{self._instance}"
@@ -91,6 +92,7 @@ class Presence:
         try:
             await script(keys=[keys.presence(room) for room in rooms], args=args)
         except RedisError as exc:
+            self.redis_errors += 1
             logger.warning("presence update failed (%s); the next refresh repairs it", exc)
 
     async def online(self, room: str) -> list[str]:
@@ -133,4 +135,5 @@ class Presence:
             try:
                 await self.refresh(watched())
             except RedisError as exc:
+                self.redis_errors += 1
                 logger.warning("presence refresh failed: %s", exc)

@@ -9,7 +9,9 @@ awaitable); the delivery does the rest:
   arrives meanwhile waits in the subscription's bounded queue, written later in one batch;
 - when the subscription ends while a write is stuck (a client that stopped reading, a shutdown),
   the client's task is cancelled out of it; an eager write never finished is closed;
-- it ends the stream after `max_seconds` and says why it ended (End).
+- it ends the stream after `max_seconds` and says why it ended (End);
+- it counts the events it hands the transport (`delivered`, a plain int: metrics read it when
+  scraped, so a delivery costs no call into them).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Generic, TypeVar
 
 from api.broker.subscription import Closed, End, Subscription
 from api.transport import eager
-from api.wire.events import Event
+from api.wire.events import HEARTBEAT, Event
 from api.wire.ids import StreamKey
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,18 @@ def _each(payloads: list[P]) -> list[P]:
 
 
 class Delivery(Generic[P]):
-    __slots__ = ("_cut", "_encode", "_merge", "_pending", "_sub", "_task", "_write", "_writing", "sent")
+    __slots__ = (
+        "_cut",
+        "_encode",
+        "_merge",
+        "_pending",
+        "_sub",
+        "_task",
+        "_write",
+        "_writing",
+        "delivered",
+        "sent",
+    )
 
     def __init__(
         self,
@@ -55,6 +68,11 @@ class Delivery(Generic[P]):
         self._writing = False
         self._pending: eager.Rest | Awaitable[None] | None = None
         self._cut = False
+        self.delivered = 0  # events handed to the transport, keep-alives aside
+
+    @property
+    def rooms(self) -> tuple[str, ...]:
+        return self._sub.rooms
 
     def _take(self, event: Event) -> P | None:
         """The event's payload if the client was not sent it yet; from now on it counts as sent."""
@@ -64,7 +82,10 @@ class Delivery(Generic[P]):
             if key <= self.sent[room]:
                 return None
             self.sent[room] = key
-        return self._encode(event, self.sent)
+        payload = self._encode(event, self.sent)
+        if payload is not None and event is not HEARTBEAT:
+            self.delivered += 1
+        return payload
 
     async def send(self, events: Iterable[Event]) -> None:
         """Writes `events` from the client's own task (markers, the replay, a reply)."""
@@ -129,6 +150,8 @@ class Delivery(Generic[P]):
         payload = self._encode(event, sent)
         if payload is None:
             return True
+        if event is not HEARTBEAT:
+            self.delivered += 1
         try:
             pending = eager.start(self._write(payload))
         except Exception as exc:

@@ -15,6 +15,7 @@ from api.config import Settings
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
+from api.observability.metrics import Metrics
 from api.transport.client import client_address as client_address
 from api.transport.quota import StreamQuota
 from api.transport.schemas import ROOM_PATTERN, hint
@@ -52,6 +53,7 @@ StreamsDep = Annotated[Streams, Depends(_state("streams", Streams))]
 SignalingDep = Annotated[Signaling, Depends(_state("signaling", Signaling))]
 LimitsDep = Annotated[Limits, Depends(_state("limits", Limits))]
 QuotaDep = Annotated[StreamQuota, Depends(_state("quota", StreamQuota))]
+MetricsDep = Annotated[Metrics, Depends(_state("metrics", Metrics))]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:

@@ -91,7 +91,10 @@ def install(app: FastAPI) -> None:
         return error_response(exc)
 
     @app.exception_handler(RedisError)
-    async def _redis(_: Request, exc: RedisError) -> JSONResponse:
+    async def _redis(request: Request, exc: RedisError) -> JSONResponse:
+        metrics = getattr(request.state, "metrics", None)
+        if metrics is not None:
+            metrics.redis_error()
         logger.warning("redis failed: %s: %s", type(exc).__name__, exc)
         return error_response(failure(exc))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_cursor, check_room
-from api.transport.deps import QuotaDep, ReaderDep, RoomDep, SettingsDep, StreamsDep, client_address
+from api.transport.deps import MetricsDep, QuotaDep, ReaderDep, RoomDep, SettingsDep, StreamsDep, client_address
 from api.transport.schemas import CURSOR_PATTERN, EVENT_STREAM, POSITIONS_PATTERN, READ, ROOMS_PATTERN, answers, hint
 from api.transport.sse import EventStream, multi_room, single_room
 from api.wire.ids import parse_positions
@@ -31,6 +31,7 @@ async def room_events(
     request: Request,
     room: RoomDep,
     quota: QuotaDep,
+    metrics: MetricsDep,
     streams: StreamsDep,
     settings: SettingsDep,
     who: ReaderDep,
@@ -44,6 +45,7 @@ async def room_events(
         encode=single_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
+        metrics=metrics,
         quota=quota.hold(client_address(request)),
     )
 
@@ -54,6 +56,7 @@ async def room_events(
 async def many_rooms_events(
     request: Request,
     quota: QuotaDep,
+    metrics: MetricsDep,
     streams: StreamsDep,
     settings: SettingsDep,
     who: ReaderDep,
@@ -76,5 +79,6 @@ async def many_rooms_events(
         encode=multi_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
+        metrics=metrics,
         quota=quota.hold(client_address(request)),
     )

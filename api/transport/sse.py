@@ -19,7 +19,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from api.broker.subscription import End, Subscription
+from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
+from api.transport.tracking import Tracked
 from api.usecases.streams import Opened
 from api.wire import sse
 from api.wire.events import Event
@@ -62,6 +64,7 @@ class EventStream(Response):
         encode: Encoder,
         retry_ms: int,
         max_seconds: float,
+        metrics: Metrics,
         quota: AbstractContextManager[None] | None = None,
     ) -> None:
         # No super().__init__: it would add a Content-Length for an empty body.
@@ -72,6 +75,7 @@ class EventStream(Response):
         self._encode = encode
         self._retry_ms = retry_ms
         self._max_seconds = max_seconds
+        self._metrics = metrics
         self._quota = quota or nullcontext()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,23 +94,24 @@ class EventStream(Response):
 
             delivery = Delivery(sub, self._encode, write, _one_chunk)
             watcher = asyncio.create_task(_watch_disconnect(receive, sub))
+            tracked = Tracked(self._metrics, "sse", delivery)
             try:
                 async with asyncio.timeout(CATCH_UP_MAX_SECONDS):
                     await delivery.write(sse.retry(self._retry_ms))
                     await self._catch_up(delivery, opened)
-                reason = await delivery.run(self._max_seconds)
+                reason = tracked.reason = await delivery.run(self._max_seconds)
             except RedisError as exc:
+                self._metrics.redis_error()
                 logger.warning("stream ended: Redis failed during replay (%s)", exc)
-                reason = End.ERROR
+                reason = tracked.reason = End.ERROR
             except TimeoutError:
-                logger.info("dropped a client that stopped reading its catch-up; it resumes by id")
+                tracked.reason = End.SLOW  # it stopped reading its catch-up; it resumes by id
                 return
             finally:
                 watcher.cancel()
-            logger.debug("stream ended: %s", reason)
+                tracked.close()
             if reason is End.SLOW:
                 # Its socket is full: the closing chunk could not be written either.
-                logger.info("dropped a client too slow to read its stream; it resumes by id")
                 return
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 

@@ -17,10 +17,12 @@ from api.broker.subscription import End, Subscription
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_cursor, check_room
+from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
 from api.transport.deps import (
     COOKIE,
     MessagingDep,
+    MetricsDep,
     QuotaDep,
     SignalingDep,
     SignerDep,
@@ -29,6 +31,7 @@ from api.transport.deps import (
     token_identity,
 )
 from api.transport.errors import CLOSE_UNAVAILABLE, close_code
+from api.transport.tracking import Tracked
 from api.usecases.messaging import Messaging
 from api.usecases.signaling import Signaling
 from api.usecases.streams import Opened
@@ -69,8 +72,11 @@ def _encode(event: Event, _: Mapping[str, StreamKey]) -> str | None:
 class _Handlers:
     """What a client may send over its socket, answered through the same use cases as HTTP."""
 
-    def __init__(self, messaging: Messaging, signaling: Signaling, room: str, who: Identity | None) -> None:
+    def __init__(
+        self, messaging: Messaging, signaling: Signaling, metrics: Metrics, room: str, who: Identity | None
+    ) -> None:
         self._messaging = messaging
+        self._metrics = metrics
         self._signaling = signaling
         self._room = room
         self._who = who
@@ -101,6 +107,7 @@ class _Handlers:
         except DomainError as exc:
             return events.signal("error", code=exc.code, message=exc.message, client_id=client_id)
         except RedisError as exc:
+            self._metrics.redis_error()
             err = failure(exc)
             return events.signal("error", code=err.code, message=err.message, client_id=client_id)
         return events.ack(client_id or None, sent.id, sent.message_json)
@@ -115,6 +122,7 @@ async def room_socket(
     signaling: SignalingDep,
     signer: SignerDep,
     quota: QuotaDep,
+    metrics: MetricsDep,
 ) -> None:
     # Accept first: a close frame carries the reason, a refused handshake tells a browser nothing.
     await websocket.accept()
@@ -125,11 +133,12 @@ async def room_socket(
         who = _identity(websocket, signer)
         with quota.hold(client_address(websocket)):
             async with streams.open((room,), who, {room: after}) as opened:
-                reason = await _serve(websocket, opened, _Handlers(messaging, signaling, room, who))
+                reason = await _serve(websocket, opened, _Handlers(messaging, signaling, metrics, room, who), metrics)
     except DomainError as exc:
         await websocket.close(code=close_code(exc.code), reason=f"{exc.code}: {exc.message}"[:120])
         return
     except RedisError:
+        metrics.redis_error()
         await websocket.close(code=CLOSE_UNAVAILABLE, reason="the message store is unreachable; reconnect shortly")
         return
     except WebSocketDisconnect:
@@ -139,20 +148,23 @@ async def room_socket(
         await websocket.close(code=code, reason=CLOSE_REASON.get(reason, reason.value))
 
 
-async def _serve(websocket: WebSocket, opened: Opened, handlers: _Handlers) -> End:
+async def _serve(websocket: WebSocket, opened: Opened, handlers: _Handlers, metrics: Metrics) -> End:
     """Catches the client up, then delivers live events while reading what it sends."""
     delivery = Delivery(opened.sub, _encode, websocket.send_text)
     reader = asyncio.create_task(_read(websocket, opened.sub, handlers))
+    tracked = Tracked(metrics, "websocket", delivery)
     try:
         async for event in opened.catch_up:
             if opened.sub.closed:
                 break
             await delivery.send((event,))
-        return await delivery.run()
+        tracked.reason = await delivery.run()
+        return tracked.reason
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+        tracked.close()
 
 
 async def _read(websocket: WebSocket, sub: Subscription, handlers: _Handlers) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
+
+from redis.exceptions import RedisError
 
 from api.broker.rooms import RoomStore
 from api.broker.signals import Signals
@@ -13,6 +16,7 @@ from api.broker.subscription import Closed, Subscription
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity
 from api.domain.messages import check_client_id, check_text
+from api.observability.metrics import Metrics
 from api.usecases.access import check_read
 from api.usecases.streams import Streams
 from api.wire.ids import StreamKey
@@ -34,18 +38,39 @@ class History:
 
 class Messaging:
     def __init__(
-        self, store: MessageStore, rooms: RoomStore, signals: Signals, streams: Streams, max_chars: int
+        self,
+        store: MessageStore,
+        rooms: RoomStore,
+        signals: Signals,
+        streams: Streams,
+        max_chars: int,
+        metrics: Metrics,
     ) -> None:
         self._store = store
         self._rooms = rooms
         self._signals = signals
         self._streams = streams
         self._max_chars = max_chars
+        self._metrics = metrics
 
     async def send(self, room: str, who: Identity, text: object, client_id: object) -> Sent:
-        """Stores and publishes a message from `who`, at most once per client id."""
-        result = await self._store.send(room, who, check_text(text, self._max_chars), check_client_id(client_id))
-        return _sent(room, result)
+        """Stores and publishes a message from `who`, at most once per client id; counted by result
+        (and timed, unless refused before reaching the store)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = await self._store.send(room, who, check_text(text, self._max_chars), check_client_id(client_id))
+            outcome = result.status.name.lower()
+            return _sent(room, result)
+        except DomainError as exc:
+            if outcome == "error":
+                outcome = "unavailable" if exc.code is Code.UNAVAILABLE else "invalid"
+            raise
+        except (RedisError, OSError):
+            outcome = "unavailable"
+            raise
+        finally:
+            self._metrics.send(outcome, None if outcome == "invalid" else time.perf_counter() - started)
 
     async def history(self, room: str, who: Identity | None, limit: int, before: StreamKey | None) -> History:
         await check_read(self._rooms, room, who)
