@@ -281,6 +281,7 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, 
     idle_cpu = sum(server.cpu_times()[:2]) - idle_cpu
 
     print(f"sending {args.messages} messages at {args.rate:g}/s ...", file=sys.stderr)
+    memory_before = int(r.info("memory")["used_memory"])
     with Commands(r) as sent:
         cpu0, load_cpu, waited, window = server.cpu_times(), load.cpu(), run_delay(server.pid), time.perf_counter()
         first, acked = asyncio.run(send_messages(url, room, args.rate, args.messages, senders))
@@ -290,6 +291,9 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, 
         cpu1, load_cpu, window = server.cpu_times(), load.cpu() - load_cpu, time.perf_counter() - window
         waited = run_delay(server.pid) - waited
     cpu, sys_cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system, cpu1.system - cpu0.system
+    # What the messages cost Redis: the stream entries, the room's counters, and the server's own
+    # idempotency keys, which live seconds (measured before they expire: an upper bound).
+    memory_grown = int(r.info("memory")["used_memory"]) - memory_before
 
     reports = load.ask("report", [set(acked)] * args.procs)
     deliveries = sum(rep[0] for rep in reports)
@@ -324,6 +328,7 @@ def measure(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, 
         "server_peak_rss_mib": round(peak_rss(server) / 2**20, 1),
         "redis_commands_per_message": round(sent.sent / n_sent, 3),
         "redis_commands_per_message_incl_lua": round(sent.by_name.total() / n_sent, 3),
+        "redis_bytes_per_message": round(memory_grown / n_sent),
         "redis_commands_per_connect": round(connect.sent / (clients - 1), 3),
         "redis_commands_idle_per_min_1_client": round(idle_one.sent / minutes, 2),
         "redis_commands_idle_per_min_all_clients": round(idle_all.sent / minutes, 2),
