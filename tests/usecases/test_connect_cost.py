@@ -7,9 +7,10 @@ from pathlib import Path
 import httpx
 import redis
 
+from api.broker import keys
 from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
-from tests.helpers import parse_frames, read_frames, session
+from tests.helpers import eventually, parse_frames, read_frames, session
 
 
 async def connect_commands(redis_url: str, url: str, headers: dict[str, str], rooms: int) -> list[str]:
@@ -37,7 +38,10 @@ async def connect_commands(redis_url: str, url: str, headers: dict[str, str], ro
 async def test_a_connect_costs_at_most_two_commands_however_many_rooms(tmp_path: Path) -> None:
     # A Redis of its own: MONITOR sees every client, and the suite's shared servers use the other.
     with RedisServer(tmp_path / "redis") as private:
-        server = LiveServer(private.url, {"PRESENCE_REFRESH_SECONDS": "3600"}).start()
+        # No refresh timer, and a closed stream leaves at once: nothing of one connect's closing
+        # may fall into the next one's window.
+        env = {"PRESENCE_REFRESH_SECONDS": "3600", "PRESENCE_GRACE_SECONDS": "0"}
+        server = LiveServer(private.url, env).start()
         try:
             await measure(server, private.url)
         finally:
@@ -51,8 +55,18 @@ async def measure(server: LiveServer, redis_url: str) -> None:
         httpx.post(f"{server.url}/api/rooms/{room}/messages", json={"text": "x"}, headers=auth).raise_for_status()
     single = f"{server.url}/api/rooms/general/events"
     many = f"{server.url}/api/events?rooms=" + ",".join(rooms)
-    await read_frames(many, 50, headers=auth)  # warm: the subscriber connects, scripts load
+    r = redis.Redis.from_url(redis_url)
+
+    async def left(room: str) -> None:
+        await eventually(lambda: r.zcard(keys.presence(room)) == 0, what=f"the last stream's leave from {room}")
+
+    for url in (single, many):  # warm: the subscriber connects, every script is loaded
+        await read_frames(url, 1, headers=auth)
+    await left("general")
+    await left("room-49")
 
     assert await connect_commands(redis_url, single, {}, 1) == ["evalsha"]  # access and position
     assert await connect_commands(redis_url, single, auth, 1) == ["evalsha", "evalsha"]  # and presence
+    await left("general")
     assert await connect_commands(redis_url, many, auth, 50) == ["evalsha", "evalsha"]
+    r.close()
