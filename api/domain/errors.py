@@ -47,6 +47,15 @@ class Code(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNAVAILABLE = "redis_unavailable"
     STORE_FULL = "store_full"
+    NO_SUCH_FILE = "no_such_file"
+    FILE_TOO_LARGE = "file_too_large"
+    INVALID_IMAGE = "invalid_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    FILE_NOT_ATTACHABLE = "file_not_attachable"
+    UPLOAD_INCOMPLETE = "upload_incomplete"
+    FILES_NOT_CONFIGURED = "files_not_configured"
+    FILES_UNAVAILABLE = "files_unavailable"
 
 
 class DomainError(Exception):
