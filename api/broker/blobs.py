@@ -137,6 +137,25 @@ class Unconfigured(FileBlobStore):
         )
 
 
+def s3_base(bucket: str, endpoint: str, region: str) -> str:
+    """The bucket's URL: a custom endpoint addressed by path (http://host:port/BUCKET), as
+    S3-compatible stores expect; AWS itself by the bucket's own host name."""
+    return endpoint.rstrip("/") + "/" + bucket if endpoint else f"https://{bucket}.s3.{region}.amazonaws.com"
+
+
+def region(settings: Settings) -> str:
+    return settings.aws_region or settings.aws_default_region or "us-east-1"
+
+
+def store_origin(settings: Settings) -> str | None:
+    """The origin the browser loads files from when it is not the app's: the S3 store's."""
+    url = urlsplit(settings.files_url)
+    if url.scheme != "s3":
+        return None
+    base = urlsplit(s3_base(url.netloc, settings.aws_endpoint_url, region(settings)))
+    return f"{base.scheme}://{base.netloc}"
+
+
 def open_blob_store(settings: Settings) -> BlobStore:
     """The store FILES_URL names."""
     url = urlsplit(settings.files_url)

@@ -93,3 +93,16 @@ def room_of_channel(channel: str) -> str:
     tag = channel[len(PREFIX) + 1 : -len("}:live")]
     kind, _, name = tag.partition(":")
     return name if kind == "r" else USER_ROOM + name
+
+
+# Uploads not yet attached, by the time they expire: their blobs are deleted after them.
+FILES_PENDING = PREFIX + "files:pending"
+
+
+def file(room: str, file_id: str) -> str:
+    """A file's metadata, in its room's slot (`file_id` is ROOM.TOKEN)."""
+    return _room(room, f"file:{file_id}")
+
+
+def file_rate(user_id: str) -> str:
+    return _user(user_id, "rate:files")

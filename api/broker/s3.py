@@ -12,13 +12,14 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import obstore
 from obstore.store import S3Store
 
-from api.broker.blobs import Headers, UploadForm, check_key
+from api.broker.blobs import Headers, UploadForm, check_key, s3_base
+from api.broker.blobs import region as settings_region
 from api.config import Settings
 from api.domain.errors import Code, DomainError
 
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 def _unavailable(exc: Exception) -> DomainError:
-    logger.warning("file store failed: %s", type(exc).__name__)
+    logger.warning("file store failed: %s: %s", type(exc).__name__, str(exc).split("\n", 1)[0][:300])
     return DomainError(Code.FILES_UNAVAILABLE, "the file store is unreachable; try again shortly", retry_after=5)
 
 
@@ -55,9 +56,7 @@ class S3BlobStore:
         self.bucket = bucket
         self.prefix = prefix
         self.region = region
-        # A custom endpoint is addressed by path (http://host:port/BUCKET/KEY), as S3-compatible
-        # stores expect; AWS itself by the bucket's own host name.
-        self.base = endpoint.rstrip("/") + "/" + bucket if endpoint else f"https://{bucket}.s3.{region}.amazonaws.com"
+        self.base = s3_base(bucket, endpoint, region)
         base = urlsplit(self.base)
         self.origin: str | None = f"{base.scheme}://{base.netloc}"
         self._credentials = (access_key, secret_key, session_token)
@@ -74,7 +73,7 @@ class S3BlobStore:
         self._store = S3Store(
             bucket,
             prefix=prefix or None,
-            config=config,
+            config=cast(Any, config),
             client_options={"allow_http": base.scheme == "http", "timeout": "30s", "connect_timeout": "5s"},
             retry_config={"max_retries": 2, "backoff": {"init_backoff": timedelta(milliseconds=100)}},
         )
@@ -85,7 +84,7 @@ class S3BlobStore:
             bucket,
             prefix,
             settings.aws_endpoint_url,
-            settings.aws_region or settings.aws_default_region or "us-east-1",
+            settings_region(settings),
             settings.aws_access_key_id,
             settings.aws_secret_access_key,
             settings.aws_session_token,
