@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
@@ -36,6 +36,7 @@ class SendStatus(Enum):
     SESSION_ENDED = -1
     NOT_A_MEMBER = -2
     RATE_LIMITED = -3
+    FILE_NOT_ATTACHABLE = -4
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class SendResult:
     id: str = ""
     message_json: str = ""
     retry_ms: int = 0
+    refused_file: int = 0  # FILE_NOT_ATTACHABLE: which file (1-based)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,11 @@ class MessageStore:
         self._maxlen = maxlen
         self._idem_ttl = idempotency_seconds
         self._limits = limits
-        self._send = scripts.register(redis, "send")
+        self._send = scripts.register(redis, "send", "attach")
 
-    async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> SendResult:
+    async def send(
+        self, room: str, who: Identity, text: str, client_id: str | None, file_ids: Sequence[str] = ()
+    ) -> SendResult:
         """Stores and publishes a message, at most once per idempotency key. Every send has one:
         the client's `client_id` (kept IDEMPOTENCY_SECONDS), or else one made for this call alone,
         kept seconds, so that Redis running the script twice (a retried call whose first attempt
@@ -108,6 +112,7 @@ class MessageStore:
                 keys.sessions(who.user_id),
                 keys.send_rate(who.user_id),
                 keys.reads(room),
+                *(keys.file(room, file_id) for file_id in file_ids),
             ],
             args=[
                 keys.live(room),
@@ -125,7 +130,8 @@ class MessageStore:
         status = SendStatus(int(reply[0]))
         if status is SendStatus.SENT:
             id, number, author = str(reply[1]), str(reply[2]), str(reply[3])
-            return SendResult(status, id, message.message_json(id, number, author, body))
+            stored = str(reply[4]) if len(reply) > 4 else body  # with the files' JSON, when attached
+            return SendResult(status, id, message.message_json(id, number, author, stored))
         if status is SendStatus.REPLAYED:
             id, number, author, stored = (str(part) for part in reply[1:5])
             # Trimmed away since: only its id is left to tell.
@@ -134,6 +140,8 @@ class MessageStore:
             return SendResult(status if client_id else SendStatus.SENT, id, json_text)
         if status is SendStatus.RATE_LIMITED:
             return SendResult(status, retry_ms=int(reply[1]))
+        if status is SendStatus.FILE_NOT_ATTACHABLE:
+            return SendResult(status, refused_file=int(reply[1]))
         return SendResult(status)
 
     async def page(

@@ -51,7 +51,8 @@ async def send_message(
     body = await read_body(request, settings.max_message_chars * 4 + 4096)
     data = parse_message(request.headers.get("content-type", ""), body)
     # The author is whoever the token names; a "user" field in the body is ignored.
-    sent = await messaging.send(room, who, data.get("text"), data.get("client_id") or idempotency_key)
+    client_id = data.get("client_id") or idempotency_key
+    sent = await messaging.send(room, who, data.get("text"), client_id, data.get("files"))
     headers = {"Idempotent-Replayed": "true"} if sent.replayed else {}
     return Response(sent.message_json, 200 if sent.replayed else 201, headers, "application/json")
 

@@ -14,6 +14,7 @@ from api.broker.signals import Signals
 from api.broker.store import MessageStore, Page, SendResult, SendStatus
 from api.broker.subscription import Closed, Subscription
 from api.domain.errors import Code, DomainError
+from api.domain.files import check_file_ids
 from api.domain.identity import Identity
 from api.domain.messages import check_client_id, check_text
 from api.observability.metrics import Metrics
@@ -53,15 +54,19 @@ class Messaging:
         self._max_chars = max_chars
         self._metrics = metrics
 
-    async def send(self, room: str, who: Identity, text: object, client_id: object) -> Sent:
+    async def send(self, room: str, who: Identity, text: object, client_id: object, files: object = None) -> Sent:
         """Stores and publishes a message from `who`, at most once per client id; counted by result
         (and timed, unless refused before reaching the store)."""
         started = time.perf_counter()
         outcome = "error"
         try:
-            result = await self._store.send(room, who, check_text(text, self._max_chars), check_client_id(client_id))
+            file_ids = check_file_ids(files, room)
+            # Files alone make a message: its text may be empty then.
+            blank = text is None or (isinstance(text, str) and not text.strip())
+            checked = "" if file_ids and blank else check_text(text, self._max_chars)
+            result = await self._store.send(room, who, checked, check_client_id(client_id), file_ids)
             outcome = result.status.name.lower()
-            return _sent(room, result)
+            return _sent(room, result, file_ids)
         except DomainError as exc:
             if outcome == "error":
                 outcome = "unavailable" if exc.code is Code.UNAVAILABLE else "invalid"
@@ -97,13 +102,20 @@ async def _next_message(sub: Subscription) -> None:
         pass
 
 
-def _sent(room: str, result: SendResult) -> Sent:
+def _sent(room: str, result: SendResult, file_ids: list[str]) -> Sent:
     status = result.status
     if status is SendStatus.SENT or status is SendStatus.REPLAYED:
         return Sent(result.id, result.message_json, replayed=status is SendStatus.REPLAYED)
     if status is SendStatus.SESSION_ENDED:
         raise DomainError(
             Code.SESSION_ENDED, "this session has ended (signed out, or a guest idle too long); sign in again"
+        )
+    if status is SendStatus.FILE_NOT_ATTACHABLE:
+        refused = file_ids[result.refused_file - 1]
+        raise DomainError(
+            Code.FILE_NOT_ATTACHABLE,
+            f"file {refused!r} cannot be attached: only your own uploads to {room!r} that no message holds yet "
+            "(uploads expire unattached)",
         )
     if status is SendStatus.NOT_A_MEMBER:
         raise DomainError(Code.NOT_A_MEMBER, f"only members of the private room {room!r} can send to it")
