@@ -28,7 +28,7 @@ from api.domain.files import (
 )
 from api.domain.identity import Identity
 from api.domain.rooms import require_read
-from api.wire.files import file_json
+from api.wire.files import attached_file_ids, file_json
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,12 @@ class Files:
         """Deletes files and their bytes (a deleted message's)."""
         await self._blobs.delete([key for file_id in file_ids for key in blob_keys(file_id)])
         await self._store.forget(file_ids)
+
+    async def message_deleted(self, room: str, stored_body: str) -> None:
+        """Deletes the files a deleted message held (its stored body, api/wire/message.py)."""
+        file_ids = attached_file_ids(stored_body, room)
+        if file_ids:
+            await self.delete(file_ids)
 
     async def _sweep(self) -> None:
         """Deletes the bytes of uploads that expired unattached (a few per upload)."""

@@ -23,3 +23,17 @@ def file_json(
     if width is not None and height is not None:
         fields.update(width=width, height=height, thumbnail_url=thumbnail_url(file_id))
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+def attached_file_ids(stored_body: str, room: str) -> list[str]:
+    """The ids of the files a stored message body holds (only ids of `room`'s files)."""
+    if '"files":' not in stored_body:
+        return []
+    try:
+        files = json.loads("{" + stored_body).get("files")
+    except (ValueError, AttributeError):
+        return []
+    if not isinstance(files, list):
+        return []
+    ids = [f.get("id") for f in files if isinstance(f, dict)]
+    return [i for i in ids if isinstance(i, str) and i.startswith(room + ".")]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.broker import keys
 from tests.conftest import sign_in
+from tests.files.conftest import fetch
 from tests.files.pictures import photo
 from tests.files.test_files import download, upload
 from tests.helpers import wait_until
@@ -60,7 +61,8 @@ def test_only_ones_own_unattached_uploads_to_the_room_can_be_attached(store_clie
         assert r.json()["error"]["code"] == code
     assert len(history(store_client)) == before
     # Attached once, never again.
-    assert store_client.post("/api/rooms/general/messages", json={"text": "1", "files": [mine["id"]]}).status_code == 201
+    first = store_client.post("/api/rooms/general/messages", json={"text": "1", "files": [mine["id"]]})
+    assert first.status_code == 201
     again = store_client.post("/api/rooms/general/messages", json={"text": "2", "files": [mine["id"]]})
     assert again.status_code == 422 and again.json()["error"]["code"] == "file_not_attachable"
 
@@ -84,3 +86,22 @@ def test_unattached_uploads_expire_and_their_bytes_are_deleted(
         assert (folder / kept["id"]).exists()
         assert redis_sync.zcard(keys.FILES_PENDING) == 1  # the new upload's
         assert client.get(forgotten["url"]).status_code == 404
+
+
+def test_a_deleted_messages_files_are_deleted_from_the_store(store_client: TestClient, redis_sync: redis.Redis) -> None:
+    picture = upload(store_client, photo(), "cat.jpg").json()
+    other = upload(store_client, b"stays", "stays.txt").json()
+    sent = store_client.post("/api/rooms/general/messages", json={"text": "see", "files": [picture["id"]]}).json()
+    kept = store_client.post("/api/rooms/general/messages", json={"text": "and", "files": [other["id"]]}).json()
+    answer, _ = download(store_client, picture["url"])
+    stored_at = answer.headers.get("location")  # on S3: the signed URL of the bytes
+    assert store_client.delete(f"/api/rooms/general/messages/{sent['id']}").status_code == 204
+    assert not redis_sync.exists(keys.file("general", picture["id"]))
+    for url in (picture["url"], picture["thumbnail_url"]):
+        assert store_client.get(url).status_code == 404
+    if stored_at is not None:
+        assert fetch(stored_at).status_code == 404  # gone from the bucket, not only forgotten
+    assert "files" not in history(store_client)[-2]
+    assert history(store_client)[-1]["files"] == [other] and kept["files"] == [other]
+    answer, data = download(store_client, other["url"])
+    assert data == b"stays"
