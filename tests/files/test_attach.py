@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from api.broker import keys
 from tests.conftest import sign_in
-from tests.files.conftest import fetch
 from tests.files.pictures import photo
 from tests.files.test_files import download, upload
 from tests.helpers import wait_until
+from tests.seaweed import fetch
 
 
 def history(client: TestClient, room: str = "general") -> list[dict[str, object]]:

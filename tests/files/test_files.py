@@ -14,8 +14,8 @@ from PIL import Image
 
 from api.broker import keys
 from tests.conftest import sign_in
-from tests.files.conftest import SeaweedFS, fetch, s3_settings
 from tests.files.pictures import GPS_MARK, HTML, SVG_WITH_SCRIPT, bomb, photo, png
+from tests.seaweed import SeaweedFS, fetch, s3_settings
 
 
 def upload(client: TestClient, data: bytes, name: str = "x.bin", room: str = "general", **kw: Any) -> httpx.Response:
