@@ -77,3 +77,35 @@ def test_a_refused_upload_says_why(
     for name in ("huge.bin", "trap.png"):
         ana.get_by_role("button", name=f"Remove {name}").click()
     expect(ana.locator(".attach-tray")).to_be_hidden()
+
+
+PUT_FILE = """([kind, name, type, bytes]) => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([new Uint8Array(bytes)], name, { type }));
+  if (kind === "paste") {
+    const box = document.getElementById("composer-input");
+    box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }));
+  } else {
+    const main = document.querySelector("main");
+    main.dispatchEvent(new DragEvent("dragover", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    main.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }
+}"""
+
+
+def test_pasting_a_picture_and_dropping_a_file_attach_them(
+    chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    server = server_factory(files_url=f"file://{tmp_path / 'files'}")
+    chat = chat_factory(server.url)
+    ana = chat.open(chat.person("ana"))
+    ana.evaluate(PUT_FILE, ["paste", "image.png", "image/png", list(photo(40, 20, orientation=1, fmt="PNG"))])
+    ana.evaluate(PUT_FILE, ["drop", "plan.txt", "text/plain", list(b"step one\n")])
+    expect(ana.locator(".attach-item.done")).to_have_count(2)
+    expect(ana.locator(".attach-item .attach-preview")).to_have_count(1)
+    ana.locator("#composer-input").press("Enter")  # files alone make a message
+    sent = ana.locator(".msg.mine").last
+    expect(sent.locator(".file-picture img")).to_have_attribute("width", "40")
+    expect(sent.locator(".file-chip")).to_contain_text("plan.txt")
+    expect(sent.locator(".file-picture img")).to_have_js_property("complete", True)
+    assert sent.locator(".file-picture img").evaluate(LOADED)
