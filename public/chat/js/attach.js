@@ -3,18 +3,11 @@
 // progress; a failed one says why and can be tried again. Files over the app's limit go
 // straight to the S3 store when the server offers it (a signed form), the same to the user.
 import { ApiError } from "./api.js";
-import { fileChip, formatSize } from "./files.js";
+import { el, fileChip, formatSize } from "./files.js";
 import { authorized } from "./identity.js";
 
 const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
 let limits = null;
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 async function getLimits() {
   if (!limits) {

@@ -3,7 +3,7 @@
 
 const PREVIEW_PX = 320;
 
-function el(tag, className, text) {
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
