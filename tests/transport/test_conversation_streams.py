@@ -118,6 +118,8 @@ async def test_edit_delete_and_react_over_a_websocket(live_server: LiveServer) -
             assert await recv(watcher) == event
             return ack, event
 
+        ack, event = await ask({"type": "message", "text": "re", "reply_to": mine["id"], "client_id": "m1"})
+        assert event["type"] == "message" and event["reply_to"]["text"] == "typo" and ack["id"] == event["id"]
         ack, event = await ask({"type": "edit", "id": mine["id"], "text": "fixed", "client_id": "e1"})
         assert event["type"] == "edit" and event["text"] == "fixed" and ack["id"] == event["id"]
         assert ack["client_id"] == "e1" and ack["message"]["text"] == "fixed" and "edited_ts" in ack["message"]
