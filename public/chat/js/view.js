@@ -90,6 +90,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     content.append(bubble);
     const files = renderFiles(item.files);
     if (files) content.append(files);
+    if (files && !item.text) bubble.classList.add("bare"); // files alone: no empty bubble
     const note = statusNote(item);
     if (note) content.append(note);
     if (item.seen && item.seen.length) {
