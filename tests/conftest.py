@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +22,15 @@ from scripts.embedded_redis import RedisServer, free_port, stop_process
 from tests.seaweed import SeaweedFS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Servers on default settings (the shared live server, the fuzzer) keep file bytes in a
+    # folder of the run's own, not in the checkout's data folder.
+    if "FILES_URL" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="chat-test-files-")
+        os.environ["FILES_URL"] = "file://" + folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")
