@@ -206,18 +206,28 @@ function open(r, { again = false } = {}) {
   people.show(r, { isPrivate: directory.isPrivate(r) });
 }
 
+// After choosing a room, the user is headed for its conversation, not back to the list: the
+// message box (a touch screen's keyboard would pop up: its title instead).
+function focusRoom() {
+  if (!blocked && !matchMedia("(pointer: coarse)").matches) composer.focus();
+  else els.roomTitle.focus({ preventScroll: true });
+}
+
 // Switch now (what is typed next belongs to `r`), and put it in the URL.
 function go(r) {
   drawer.close();
   open(r);
+  focusRoom();
   if (roomFromHash() !== r) location.hash = r;
 }
 
 addEventListener("hashchange", () => {
   const r = roomFromHash();
+  const fromList = els.sidebarNav.contains(document.activeElement);
   if (r) open(r);
   else history.replaceState(null, "", `#${room}`);
   drawer.close();
+  if (fromList) focusRoom();
 });
 
 // Someone else now (here or in another tab): new cookie, other rooms, other read positions.

@@ -1,6 +1,13 @@
-// The message box: Enter sends, Shift+Enter breaks the line, the box grows with its text,
+// The message box: Enter sends, Shift+Enter breaks the line (on a touch screen, whose keyboard
+// has no Shift+Enter, Enter breaks the line and the button sends), the box grows with its text,
 // and the text stays put unless the message was taken (sent or queued).
+const TOUCH = matchMedia("(pointer: coarse)");
+
 export function createComposer({ form, input, error, retry }, { onSubmit, onInput }) {
+  const keyHint = () => (input.enterKeyHint = TOUCH.matches ? "enter" : "send");
+  keyHint();
+  TOUCH.addEventListener("change", keyHint);
+
   function autosize() {
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, Math.round(innerHeight * 0.4))}px`;
@@ -33,7 +40,8 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
 
   input.addEventListener("keydown", (e) => {
     // isComposing: Enter confirms an IME candidate, it doesn't send.
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+    const sends = TOUCH.matches ? e.ctrlKey || e.metaKey : !e.shiftKey;
+    if (e.key === "Enter" && sends && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submit();
     }

@@ -34,7 +34,14 @@ export const els = {
     input: $("member-input"),
     error: $("member-error"),
   },
-  sidebar: { list: $("room-list"), more: $("more-list"), moreHeading: $("more-heading"), topic: $("room-topic") },
+  sidebar: {
+    list: $("room-list"),
+    more: $("more-list"),
+    moreHeading: $("more-heading"),
+    topic: $("room-topic"),
+    titleIcon: $("room-icon"),
+    titlePrivate: $("room-private"),
+  },
   join: { form: $("join-form"), input: $("join-input"), error: $("join-error") },
   newRoom: {
     dialog: $("new-room"),
@@ -50,4 +57,6 @@ export const els = {
   },
   drawer: { toggle: $("rooms-toggle"), scrim: $("scrim") },
   roomName: $("room-name"),
+  roomTitle: $("room-title"),
+  sidebarNav: $("sidebar"),
 };

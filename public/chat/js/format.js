@@ -68,8 +68,10 @@ export function dayLabel(ts) {
 // The server's messages start in lower case ("'x' is reserved; ..."): a sentence on the page.
 export const sentence = (text) => String(text).charAt(0).toUpperCase() + String(text).slice(1);
 
+// A colour per name. The string hash of names that differ in one letter differs by a little, so
+// it is spread by the golden ratio (Fibonacci hashing): user1..user9 land far apart on the wheel.
 export function hueOf(name) {
   let h = 0;
-  for (const ch of name) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-  return h % 360;
+  for (const ch of String(name).toLowerCase()) h = (Math.imul(h, 31) + ch.codePointAt(0)) >>> 0;
+  return Math.floor(((h * 0.6180339887498949) % 1) * 360);
 }

@@ -34,6 +34,10 @@ export function createUnread(onChange) {
     readOf(room) {
       return get(room).read;
     },
+    // Unread mentions of the user (wired to the server's counts with the conversation features).
+    mentions() {
+      return 0;
+    },
     count(room) {
       const st = get(room);
       return Math.max(0, st.last - st.read);

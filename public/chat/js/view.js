@@ -58,9 +58,9 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
   }
 
   function fillDay(li, row) {
+    // A heading per day (screen readers jump by them); list items, as an <ol> holds only those.
     li.className = "day";
-    li.setAttribute("role", "separator");
-    li.replaceChildren(el("span", "", dayLabel(row.ts)));
+    li.replaceChildren(el("h2", "", dayLabel(row.ts)));
   }
 
   function fillMessage(li, row) {
