@@ -51,6 +51,7 @@ const view = createView(els.view, {
   },
   onNearTop: () => loader.loadOlder(),
   onAtBottom: () => conversation.markRead(),
+  isMe,
 });
 
 const status = createStatus(els.status, {

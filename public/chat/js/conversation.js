@@ -1,7 +1,7 @@
 // The viewed room on screen: its confirmed messages (with "Seen by"), the user's pending ones
 // after them, the line above them, news arriving, and marking what the user has seen as read.
 import { postMessage } from "./api.js";
-import { authorized, getKind, getName, isMe } from "./identity.js";
+import { authorized, getKind, getName, isMe, mentionsMe } from "./identity.js";
 import { createOutbox } from "./outbox.js";
 
 const MAX_CHARS = 4000;
@@ -60,7 +60,16 @@ export function createConversation({
       if (keys.has(key)) key = `i:${m.id}`;
       keys.add(key);
       const mine = isMe(m);
-      items.push({ key, user: m.user, text: m.text, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
+      items.push({
+        key,
+        user: m.user,
+        text: m.text,
+        ts: m.ts,
+        mine,
+        status: "sent",
+        seen: seen.get(m.id) || null,
+        mentionsMe: mentionsMe(m),
+      });
     }
     // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
     for (const e of outbox.entries(r)) {

@@ -1,48 +1,4 @@
-// Text and time formatting. User text only ever becomes DOM text nodes.
-
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-const TRAILING = /[.,;:!?'"*]$/;
-
-function count(s, ch) {
-  return s.split(ch).length - 1;
-}
-
-// Sentence punctuation after a URL is not part of it; a closing bracket is only when balanced.
-function trimUrl(url) {
-  for (;;) {
-    if (TRAILING.test(url)) url = url.slice(0, -1);
-    else if (url.endsWith(")") && count(url, ")") > count(url, "(")) url = url.slice(0, -1);
-    else if (url.endsWith("]") && count(url, "]") > count(url, "[")) url = url.slice(0, -1);
-    else return url;
-  }
-}
-
-function safeHref(raw) {
-  try {
-    const u = new URL(raw);
-    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
-  } catch {
-    return null;
-  }
-}
-
-export function appendRichText(parent, text) {
-  let last = 0;
-  for (const m of text.matchAll(URL_RE)) {
-    const url = trimUrl(m[0]);
-    const href = url.length > "https://".length ? safeHref(url) : null;
-    if (!href) continue;
-    parent.append(text.slice(last, m.index));
-    const a = document.createElement("a");
-    a.href = href;
-    a.textContent = url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
-    parent.append(a);
-    last = m.index + url.length;
-  }
-  parent.append(text.slice(last));
-}
+// Time, day and name formatting (message text: markup.js).
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });

@@ -3,6 +3,7 @@
 // token live in localStorage, so all tabs are one person; tabs take turns (a Web Lock) to talk
 // to the server about it, so they never compete for the same name.
 import { ApiError, createSession, endSession, renameSession, whoAmI } from "./api.js";
+import { mentionedNames } from "./markup.js";
 
 const NAME_KEY = "chat.name";
 const SESSION_KEY = "chat.session";
@@ -55,6 +56,13 @@ export function isMe(who) {
     who = who.user;
   }
   return Boolean(getName()) && sameName(who, getName());
+}
+
+// Whether a message mentions this person: by the ids the server resolved, else by an @name.
+export function mentionsMe(message) {
+  const s = session();
+  if (Array.isArray(message.mentions) && s && s.user_id) return message.mentions.includes(s.user_id);
+  return mentionedNames(message.text || "").some((name) => isMe(name));
 }
 
 // "guest", "user" (registered), or "" before a name is claimed.

@@ -1,7 +1,8 @@
 // The message list: keyed DOM updates (no full re-render, so focus and scroll survive),
 // grouping, day separators, sticky-bottom scrolling, the "new messages" pill, and
 // announcements for screen readers.
-import { appendRichText, dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { appendFormatted } from "./markup.js";
 import { seenLine } from "./receipts.js";
 
 const GROUP_MS = 5 * 60_000;
@@ -35,7 +36,17 @@ function rowsFor(items) {
 function signature(row) {
   if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
   const { item } = row;
-  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped, item.seen]);
+  return JSON.stringify([
+    item.user,
+    item.text,
+    item.ts,
+    item.mine,
+    item.status,
+    item.error,
+    row.grouped,
+    item.seen,
+    item.mentionsMe,
+  ]);
 }
 
 export function createView({ scroller, list, topNote, pill, announcer }, actions) {
@@ -65,7 +76,13 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
 
   function fillMessage(li, row) {
     const { item, grouped } = row;
-    li.className = ["msg", item.mine ? "mine" : "theirs", grouped ? "grouped" : "first", item.status]
+    li.className = [
+      "msg",
+      item.mine ? "mine" : "theirs",
+      grouped ? "grouped" : "first",
+      item.status,
+      item.mentionsMe && !item.mine ? "mentioned" : "",
+    ]
       .filter(Boolean)
       .join(" ");
     const parts = [];
@@ -80,7 +97,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     const bubble = el("div", "bubble");
     if (item.mine || grouped) bubble.append(el("span", "sr-only", item.mine ? "You: " : `${item.user}: `));
     const text = el("span", "text");
-    appendRichText(text, item.text);
+    appendFormatted(text, item.text, { isMe: actions.isMe });
     const time = el("time", "time", formatTime(item.ts));
     time.dateTime = new Date(item.ts).toISOString();
     time.title = formatFull(item.ts);
