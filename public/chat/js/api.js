@@ -95,6 +95,11 @@ export function addMember(room, name, auth) {
   return request(`${roomPath(room)}/members`, { method: "POST", body: { name }, auth });
 }
 
+// Leaves a room (`name`: the user's own) or removes a member (its creator, an admin).
+export function removeMember(room, name, auth) {
+  return request(`${roomPath(room)}/members/${encodeURIComponent(name)}`, { method: "DELETE", auth });
+}
+
 export function fetchPresence(room) {
   return request(`${roomPath(room)}/presence`);
 }

@@ -1,15 +1,17 @@
 // Wiring: who the user is, rooms, history, the live stream, the outbox and the views.
 import { createAccount } from "./account.js";
-import { addMember, createRoom, fetchMembers, fetchPresence, postRead, postTyping } from "./api.js";
+import { addMember, createRoom, fetchMembers, fetchPresence, postRead, postTyping, removeMember } from "./api.js";
 import { createComposer } from "./composer.js";
 import { createConversation } from "./conversation.js";
 import { createDirectory } from "./directory.js";
 import { els } from "./dom.js";
 import { createDrawer } from "./drawer.js";
 import { createHistory } from "./history.js";
-import { authorized, getKind, isMe, onChange, onTrouble, start } from "./identity.js";
+import { authorized, getKind, getName, isMe, onChange, onTrouble, start } from "./identity.js";
+import { createLeave } from "./leave.js";
 import { createNameField } from "./namefield.js";
 import { createNewRoom } from "./newroom.js";
+import { createNewSince } from "./newsince.js";
 import { createPeople } from "./people.js";
 import { createReceipts } from "./receipts.js";
 import { createJoinForm, DEFAULT_ROOM, forgetRoom, knownPrivate, lastRoom, markPrivate, rememberRoom, roomFromHash } from "./rooms.js";
@@ -54,6 +56,12 @@ const view = createView(els.view, {
   isMe,
 });
 
+const newSince = createNewSince(els.newSince, {
+  isMe,
+  loadOlder: () => loader.loadOlder(),
+  timeline: () => loader.timelineFor(room),
+});
+
 const status = createStatus(els.status, {
   onRetry: () => {
     stream.retryNow();
@@ -83,10 +91,26 @@ const receipts = createReceipts({
 // ---- rooms: the list, unread counts, new rooms
 
 const unread = createUnread(() => sidebar.queue());
-const directory = createDirectory({ unread, onChange: () => sidebar.queue({ followed: true }) });
+const directory = createDirectory({
+  unread,
+  onChange() {
+    sidebar.queue({ followed: true });
+    leave.paint();
+  },
+});
 const sidebar = createSidebar(els.sidebar, { directory, unread, current: () => room, onFollowed: () => watch() });
 
 createJoinForm(els.join, { onJoin: (r) => go(r) });
+const leave = createLeave(els.leave, {
+  current: () => room,
+  isPrivate: (r) => directory.isPrivate(r),
+  leave: (r) => authorized((auth) => removeMember(r, getName(), auth)),
+  onLeft(r) {
+    forgetRoom(r);
+    go(directory.followed().find((other) => other !== r) || DEFAULT_ROOM);
+    directory.refresh({ force: true });
+  },
+});
 createNewRoom(els.newRoom, {
   create: (body) => authorized((auth) => createRoom(body, auth)),
   onCreated(created) {
@@ -101,6 +125,7 @@ createNewRoom(els.newRoom, {
 const loader = createHistory({
   current: () => room,
   onPage(r, page) {
+    newSince.page(r, page.reads);
     if (receipts.update(r, page.reads) && r === room) conversation.render();
     const last = page.messages[page.messages.length - 1];
     if (last) unread.message(r, last.n, false);
@@ -125,6 +150,7 @@ const loader = createHistory({
 
 const conversation = createConversation({
   view,
+  newSince,
   loader,
   composer,
   receipts,
@@ -144,6 +170,7 @@ const conversation = createConversation({
 const stream = createStream({
   onEvent({ room: r, kind, data }) {
     if (kind === "message") {
+      directory.touch(r, data.ts);
       unread.message(r, data.n, isMe(data));
       typing.stopped(r, data.user);
       conversation.receive(r, [data], { live: true });
@@ -153,6 +180,7 @@ const stream = createStream({
       if (isMe(data)) unread.read(r, data.n);
       if (receipts.update(r, [data]) && r === room) conversation.render();
     } else if (kind === "membership") {
+      if (data.member !== false) directory.allow(data.room || r); // added again after leaving
       directory.refresh({ force: true }); // added to a private room: it shows up at once
     } else if (kind === "access") {
       if (data.readable === false) directory.deny(r);
@@ -192,6 +220,7 @@ function open(r, { again = false } = {}) {
   room = r;
   blocked = false;
   loader.enter();
+  newSince.enter(r, unread.readOf(r));
   rememberRoom(r);
   els.roomName.textContent = r;
   els.view.scroller.setAttribute("aria-label", `Messages in #${r}`);
@@ -203,6 +232,7 @@ function open(r, { again = false } = {}) {
   typing.show(r);
   conversation.render({ toBottom: true });
   sidebar.queue({ followed: true });
+  leave.paint();
   loader.sync(r);
   people.show(r, { isPrivate: directory.isPrivate(r) });
 }

@@ -11,6 +11,7 @@ const MAX_CHARS = 4000;
 // sends are failing (or no longer) on the server's side.
 export function createConversation({
   view,
+  newSince,
   loader,
   composer,
   receipts,
@@ -53,6 +54,7 @@ export function createConversation({
     if (!r) return;
     const t = loader.timelineFor(r);
     const seen = receipts.seen(r, t.messages, isMe);
+    const firstNew = newSince.firstId(t.messages, t.hasMore);
     const keys = new Set();
     const items = [];
     for (const m of t.messages) {
@@ -69,6 +71,7 @@ export function createConversation({
         status: "sent",
         seen: seen.get(m.id) || null,
         mentionsMe: mentionsMe(m),
+        firstNew: m.id === firstNew,
       });
     }
     // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
@@ -79,6 +82,7 @@ export function createConversation({
       items.push({ key: `c:${clientId}`, clientId, user, text, ts, mine: true, status, error });
     }
     view.render(items, opts);
+    newSince.update();
     view.setTopNote(blocked() ? `#${r} is a private room. Ask one of its members to add you.` : loader.note(r));
     markRead();
   }

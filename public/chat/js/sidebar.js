@@ -85,8 +85,9 @@ export function createSidebar(
     const now = current();
     const joined = directory.followed();
     const listing = directory.listing();
+    // Busiest first, as the server lists them, and moved up as messages arrive.
     const rows = [...new Set(joined)]
-      .sort((a, b) => a.localeCompare(b))
+      .sort((a, b) => directory.activity(b) - directory.activity(a) || a.localeCompare(b))
       .map((name) => ({
         name,
         private: directory.isPrivate(name),

@@ -25,6 +25,10 @@ function rowsFor(items) {
       rows.push({ key: `day:${day}`, kind: "day", ts: item.ts });
       prev = null;
     }
+    if (item.firstNew) {
+      rows.push({ key: "new-since", kind: "new" });
+      prev = null;
+    }
     const grouped =
       prev !== null && prev.user === item.user && item.ts - prev.ts < GROUP_MS && prev.status !== "failed";
     rows.push({ key: `msg:${item.key}`, kind: "msg", item, grouped });
@@ -35,6 +39,7 @@ function rowsFor(items) {
 
 function signature(row) {
   if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
+  if (row.kind === "new") return "new";
   const { item } = row;
   return JSON.stringify([
     item.user,
@@ -72,6 +77,13 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     // A heading per day (screen readers jump by them); list items, as an <ol> holds only those.
     li.className = "day";
     li.replaceChildren(el("h2", "", dayLabel(row.ts)));
+  }
+
+  function fillNew(li) {
+    li.className = "new-since";
+    li.id = "new-since";
+    li.tabIndex = -1;
+    li.replaceChildren(el("span", "", "New since you were last here"));
   }
 
   function fillMessage(li, row) {
@@ -184,6 +196,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
         if (li.dataset.sig !== sig) {
           const hadFocus = li.contains(document.activeElement);
           if (row.kind === "day") fillDay(li, row);
+          else if (row.kind === "new") fillNew(li);
           else fillMessage(li, row);
           li.dataset.sig = sig;
           if (hadFocus) {
