@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from api.broker import keys
 from api.broker.accounts import AccountStore
 from api.broker.backend import RedisPubSub
+from api.broker.changes import ChangeStore
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.hub import Hub
 from api.broker.layout import ensure_layout
@@ -33,13 +34,25 @@ from api.broker.subscription import End
 from api.config import Settings, get_settings
 from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.observability.metrics import Metrics
-from api.transport import errors, events, health, messages, metrics, rooms, session, signals, websocket
+from api.transport import (
+    conversation,
+    errors,
+    events,
+    health,
+    messages,
+    metrics,
+    rooms,
+    session,
+    signals,
+    websocket,
+)
 from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
 from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
+from api.usecases.conversation import Conversation
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
 from api.usecases.rooms import Rooms
@@ -113,9 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
         meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)
-        limits = Limits(
-            RateCounters(redis), settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute
-        )
+        counters = RateCounters(redis)
+        limits = Limits(counters, settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute)
         try:
             await ensure_layout(redis)
         except (RedisError, OSError) as exc:
@@ -137,7 +149,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "limits": limits,
                 "quota": StreamQuota(settings.streams_per_address),
                 "metrics": meters,
-                "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars, meters),
+                "messaging": Messaging(
+                    store, room_store, account_store, signal_store, streams, settings.max_message_chars, meters
+                ),
+                "conversation": Conversation(
+                    ChangeStore(redis, settings.stream_maxlen),
+                    account_store,
+                    counters,
+                    max_chars=settings.max_message_chars,
+                    admins=settings.admins,
+                    per_window=settings.send_rate_count,
+                    window_seconds=settings.send_rate_window_seconds,
+                ),
                 "signaling": Signaling(room_store, signal_store, presence),
             }
         finally:
@@ -158,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
     # Outermost: the request log sees every answer as sent, and its whole time.
     app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
-    for module in (session, rooms, messages, signals, events, websocket, health):
+    for module in (session, rooms, messages, conversation, signals, events, websocket, health):
         app.include_router(module.router)
     if settings.metrics_token or not settings.production:
         app.include_router(metrics.router)  # in production only behind METRICS_TOKEN

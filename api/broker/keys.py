@@ -47,6 +47,25 @@ def reads(room: str) -> str:
     return _room(room, "reads")
 
 
+def edits(room: str) -> str:
+    """Changed messages as they now are (api.wire.changes): message id -> state, "id:r" -> reactions."""
+    return _room(room, "edits")
+
+
+def edited(room: str) -> str:
+    """The ids of changed messages by time, to forget a state once its message is trimmed."""
+    return _room(room, "edited")
+
+
+def mentions(room: str, user_id: str) -> str:
+    """The messages of a room mentioning someone (scored by their number `n`)."""
+    return _room(room, f"mentions:{user_id}")
+
+
+def mentions_prefix(room: str) -> str:
+    return _room(room, "mentions:")
+
+
 def typing(room: str, user_id: str) -> str:
     return _room(room, f"typing:{user_id}")
 

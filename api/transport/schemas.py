@@ -114,6 +114,7 @@ class RoomSummary(BaseModel):
     message_count: int
     online: int
     unread: int | None = Field(None, description="Signed in only: messages after your read position.")
+    mentions: int | None = Field(None, description="Signed in only: unread messages that mention you.")
 
 
 class RoomList(BaseModel):
