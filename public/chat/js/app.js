@@ -9,6 +9,7 @@ import { createDrawer } from "./drawer.js";
 import { createHistory } from "./history.js";
 import { authorized, getKind, getName, isMe, onChange, onTrouble, start } from "./identity.js";
 import { createLeave } from "./leave.js";
+import { createMessageFeatures } from "./msgwiring.js";
 import { createNameField } from "./namefield.js";
 import { createNewRoom } from "./newroom.js";
 import { createNewSince } from "./newsince.js";
@@ -70,7 +71,8 @@ const status = createStatus(els.status, {
 });
 
 const composer = createComposer(els.composer, {
-  onSubmit: (text) => conversation.send(text),
+  onSubmit: (text) => features.submit(text),
+  onKey: (e, text) => features.key(e, text),
   onInput: (text) => getKind() && !blocked && typing.input(room, text),
 });
 
@@ -130,7 +132,10 @@ const loader = createHistory({
     const last = page.messages[page.messages.length - 1];
     if (last) unread.message(r, last.n, false);
   },
-  onCatchUp: (r, messages) => conversation.receive(r, messages, { live: true }),
+  onCatchUp(r, messages, changes) {
+    conversation.receive(r, messages, { live: true });
+    for (const c of changes) conversation.change(r, c.type, c);
+  },
   onChange: (r) => r === room && conversation.render(),
   onReset(r) {
     if (r !== room) return;
@@ -165,6 +170,8 @@ const conversation = createConversation({
   onTrouble: (failing) => status.sends(failing),
 });
 
+const features = createMessageFeatures(els, { room: () => room, loader, composer, conversation });
+
 // ---- the live stream
 
 const stream = createStream({
@@ -174,6 +181,8 @@ const stream = createStream({
       unread.message(r, data.n, isMe(data));
       typing.stopped(r, data.user);
       conversation.receive(r, [data], { live: true });
+    } else if (kind === "edit" || kind === "delete" || kind === "reaction") {
+      conversation.change(r, kind, data);
     } else if (kind === "typing") typing.typing(r, data);
     else if (kind === "presence") people.presence(r, data);
     else if (kind === "read") {
@@ -227,6 +236,7 @@ function open(r, { again = false } = {}) {
   composer.setEnabled(true);
   composer.setPlaceholder(`Message #${r}`);
   composer.clearError();
+  features.leaveRoom();
   updateTitle();
   view.reset();
   typing.show(r);

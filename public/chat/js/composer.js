@@ -3,7 +3,8 @@
 // and the text stays put unless the message was taken (sent or queued).
 const TOUCH = matchMedia("(pointer: coarse)");
 
-export function createComposer({ form, input, error, retry }, { onSubmit, onInput }) {
+// onKey(event, text) -> true when it handled a key (ArrowUp to edit, Escape to cancel).
+export function createComposer({ form, input, error, retry }, { onSubmit, onInput, onKey = () => false }) {
   const keyHint = () => (input.enterKeyHint = TOUCH.matches ? "enter" : "send");
   keyHint();
   TOUCH.addEventListener("change", keyHint);
@@ -39,6 +40,10 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
   }
 
   input.addEventListener("keydown", (e) => {
+    if (onKey(e, input.value)) {
+      e.preventDefault();
+      return;
+    }
     // isComposing: Enter confirms an IME candidate, it doesn't send.
     const sends = TOUCH.matches ? e.ctrlKey || e.metaKey : !e.shiftKey;
     if (e.key === "Enter" && sends && !e.isComposing && e.keyCode !== 229) {
@@ -78,6 +83,14 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
       input.focus();
       input.setSelectionRange(input.value.length, input.value.length);
     },
+    // Replace the text (a message to edit), caret at the end.
+    replace(text) {
+      input.value = text;
+      autosize();
+      input.focus();
+      input.setSelectionRange(text.length, text.length);
+    },
+    isEmpty: () => !input.value.trim(),
     setPlaceholder(text) {
       input.placeholder = text;
     },

@@ -1,7 +1,8 @@
 // The viewed room on screen: its confirmed messages (with "Seen by"), the user's pending ones
 // after them, the line above them, news arriving, and marking what the user has seen as read.
 import { postMessage } from "./api.js";
-import { authorized, getKind, getName, isMe, mentionsMe } from "./identity.js";
+import { applyChange } from "./changes.js";
+import { authorized, getKind, getName, isMe, mentionsMe, myUserId } from "./identity.js";
 import { createOutbox } from "./outbox.js";
 
 const MAX_CHARS = 4000;
@@ -27,7 +28,11 @@ export function createConversation({
   const justWritten = new Set(); // client ids typed in this page, for giving text back on refusal
 
   const outbox = createOutbox({
-    send: (e) => authorized((auth) => postMessage(e.room, { text: e.text, client_id: e.client_id }, auth)),
+    send(e) {
+      const body = { text: e.text, client_id: e.client_id };
+      if (e.fields && e.fields.reply_to) body.reply_to = e.fields.reply_to.id;
+      return authorized((auth) => postMessage(e.room, body, auth));
+    },
     onChange: () => render(),
     onTrouble,
     onSent: (entry, message) => receive(entry.room, [message]),
@@ -37,12 +42,15 @@ export function createConversation({
     },
   });
 
-  // The composer's text: queued for sending, or the reason it can't be.
-  function send(text) {
+  // The composer's text (`replyTo`: the message it answers): queued for sending, or the reason
+  // it can't be.
+  function send(text, { replyTo = null } = {}) {
     const clean = text.trim();
     const length = [...clean].length;
     if (length > MAX_CHARS) return `Too long to send: ${length} characters, the limit is ${MAX_CHARS}.`;
-    const entry = outbox.add({ room: room(), text: clean, fields: { user: getName() } });
+    const fields = { user: getName() };
+    if (replyTo) fields.reply_to = { id: replyTo.id, user_id: replyTo.user_id, user: replyTo.user, text: replyTo.text };
+    const entry = outbox.add({ room: room(), text: clean, fields });
     justWritten.add(entry.client_id);
     onSent();
     render({ toBottom: true });
@@ -62,11 +70,23 @@ export function createConversation({
       if (keys.has(key)) key = `i:${m.id}`;
       keys.add(key);
       const mine = isMe(m);
+      const myId = myUserId();
       items.push({
         key,
-        user: m.user,
-        text: m.text,
-        ts: m.ts,
+        id: m.id,
+        user: m.user || "",
+        text: m.text || "",
+        ts: m.ts ?? Number(String(m.id).split("-")[0]),
+        deleted: Boolean(m.deleted),
+        edited: m.edited_ts || 0,
+        replyTo: m.reply_to || null,
+        reactions: Object.entries(m.reactions || {}).map(([emoji, users]) => ({
+          emoji,
+          count: users.length,
+          mine: users.includes(myId),
+        })),
+        canEdit: mine,
+        canDelete: mine,
         mine,
         status: "sent",
         seen: seen.get(m.id) || null,
@@ -79,7 +99,8 @@ export function createConversation({
       if (t.hasClientId(e.client_id)) continue;
       const user = (e.fields && e.fields.user) || getName();
       const { client_id: clientId, text, ts, status, error } = e;
-      items.push({ key: `c:${clientId}`, clientId, user, text, ts, mine: true, status, error });
+      const replyTo = (e.fields && e.fields.reply_to) || null;
+      items.push({ key: `c:${clientId}`, clientId, user, text, ts, mine: true, status, error, replyTo });
     }
     view.render(items, opts);
     newSince.update();
@@ -126,5 +147,17 @@ export function createConversation({
     if (document.hidden && others.length) onHiddenNews(others.length);
   }
 
-  return { render, receive, markRead, send, outbox };
+  // An `edit`, `delete` or `reaction` of a message in room `r` (live, or from a catch-up page).
+  function change(r, kind, data) {
+    const t = loader.get(r);
+    if (t && applyChange(t, kind, data) && r === room()) render();
+  }
+
+  // A message as it now is (the answer to an edit or a reaction).
+  function update(r, message) {
+    const t = loader.get(r);
+    if (t && t.update(message) && r === room()) render();
+  }
+
+  return { render, receive, change, update, markRead, send, outbox };
 }

@@ -21,6 +21,7 @@ export const els = {
   newSince: { scroller: $("scroller"), list: $("messages"), button: $("unread-jump") },
   status: { root: $("conn"), text: $("conn-text"), detail: $("conn-detail"), retry: $("conn-retry") },
   composer: { form: $("composer"), input: $("composer-input"), error: $("composer-error"), retry: $("composer-retry") },
+  replyEdit: { bar: $("composer-context"), text: $("composer-context-text"), cancel: $("composer-context-cancel") },
   typing: { line: $("typing"), text: $("typing-text") },
   people: {
     panel: $("people"),
@@ -65,6 +66,15 @@ export const els = {
     intro: $("leave-intro"),
     error: $("leave-error"),
     cancel: $("leave-cancel"),
+  },
+  confirm: {
+    dialog: $("confirm"),
+    form: $("confirm-form"),
+    title: $("confirm-title"),
+    text: $("confirm-text"),
+    yes: $("confirm-yes"),
+    cancel: $("confirm-cancel"),
+    error: $("confirm-error"),
   },
   drawer: { toggle: $("rooms-toggle"), scrim: $("scrim") },
   roomName: $("room-name"),

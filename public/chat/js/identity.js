@@ -47,6 +47,7 @@ const fresh = (s) => s && s.expires * 1000 > Date.now() + 60_000;
 const locked = (run) => (navigator.locks ? navigator.locks.request("chat-session", run) : run());
 
 export const getName = () => read(NAME_KEY) || memoryName;
+export const myUserId = () => session()?.user_id || null;
 // Whether a message, read position or typing event (or a bare name) is this person's: by the
 // account id when both sides have one (a rename keeps it), else by the name.
 export function isMe(who) {

@@ -3,6 +3,7 @@
 // announcements for screen readers.
 import { dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
 import { appendFormatted } from "./markup.js";
+import { editedMark, reactionRow, replyQuote, toolbar } from "./msgparts.js";
 import { seenLine } from "./receipts.js";
 
 const GROUP_MS = 5 * 60_000;
@@ -51,6 +52,11 @@ function signature(row) {
     row.grouped,
     item.seen,
     item.mentionsMe,
+    item.deleted,
+    item.edited,
+    item.replyTo,
+    item.reactions,
+    item.canEdit,
   ]);
 }
 
@@ -88,6 +94,12 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
 
   function fillMessage(li, row) {
     const { item, grouped } = row;
+    if (item.id) li.dataset.id = item.id;
+    if (item.deleted) {
+      li.className = "msg deleted";
+      li.replaceChildren(el("p", "deleted-note", "This message was deleted."));
+      return;
+    }
     li.className = [
       "msg",
       item.mine ? "mine" : "theirs",
@@ -108,13 +120,18 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     if (!item.mine && !grouped) content.append(el("div", "author", item.user));
     const bubble = el("div", "bubble");
     if (item.mine || grouped) bubble.append(el("span", "sr-only", item.mine ? "You: " : `${item.user}: `));
+    if (item.replyTo) bubble.append(replyQuote(item.replyTo));
     const text = el("span", "text");
     appendFormatted(text, item.text, { isMe: actions.isMe });
     const time = el("time", "time", formatTime(item.ts));
     time.dateTime = new Date(item.ts).toISOString();
     time.title = formatFull(item.ts);
-    bubble.append(text, " ", time);
+    bubble.append(text, " ");
+    if (item.edited) bubble.append(editedMark(item.edited), " ");
+    bubble.append(time);
     content.append(bubble);
+    if (item.reactions && item.reactions.length) content.append(reactionRow(item.id, item.reactions));
+    if (item.id && item.status === "sent") content.append(toolbar(item));
     const note = statusNote(item);
     if (note) content.append(note);
     if (item.seen && item.seen.length) {
