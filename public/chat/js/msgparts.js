@@ -26,8 +26,9 @@ export function replyQuote(replyTo) {
     return gone;
   }
   const quote = button("reply-quote", "jump", replyTo.id);
-  quote.append(el("span", "sr-only", "Reply to "), el("span", "reply-user", replyTo.user), el("span", "sr-only", ": "));
-  quote.append(el("span", "reply-text", replyTo.text));
+  const user = el("span", "reply-user", replyTo.user);
+  user.append(el("span", "said-only", ":")); // "Reply to cleo: the question", not "cleo :"
+  quote.append(el("span", "sr-only", "Reply to "), user, " ", el("span", "reply-text", replyTo.text));
   quote.title = "Show the message answered";
   return quote;
 }
