@@ -1,6 +1,15 @@
 // Wiring: who the user is, rooms, history, the live stream, the outbox and the views.
 import { createAccount } from "./account.js";
-import { addMember, createRoom, fetchMembers, fetchPresence, postRead, postTyping, removeMember } from "./api.js";
+import {
+  addMember,
+  createRoom,
+  fetchMembers,
+  fetchMessages,
+  fetchPresence,
+  postRead,
+  postTyping,
+  removeMember,
+} from "./api.js";
 import { createComposer } from "./composer.js";
 import { createConversation } from "./conversation.js";
 import { createDirectory } from "./directory.js";
@@ -16,6 +25,7 @@ import { createNewSince } from "./newsince.js";
 import { createPeople } from "./people.js";
 import { createReceipts } from "./receipts.js";
 import { createJoinForm, DEFAULT_ROOM, forgetRoom, knownPrivate, lastRoom, markPrivate, rememberRoom, roomFromHash } from "./rooms.js";
+import { createSearch } from "./search.js";
 import { createSidebar } from "./sidebar.js";
 import { createStatus } from "./status.js";
 import { createStream } from "./stream.js";
@@ -171,6 +181,7 @@ const conversation = createConversation({
 });
 
 const features = createMessageFeatures(els, { room: () => room, loader, composer, conversation });
+const search = createSearch(els.search, { room: () => room, fetchPage: fetchMessages, jumpTo: features.jumpTo });
 
 // ---- the live stream
 
@@ -237,6 +248,7 @@ function open(r, { again = false } = {}) {
   composer.setPlaceholder(`Message #${r}`);
   composer.clearError();
   features.leaveRoom();
+  search.leaveRoom();
   updateTitle();
   view.reset();
   typing.show(r);

@@ -67,6 +67,17 @@ export const els = {
     error: $("leave-error"),
     cancel: $("leave-cancel"),
   },
+  search: {
+    opener: $("search-btn"),
+    panel: $("search"),
+    form: $("search-form"),
+    input: $("search-input"),
+    label: $("search-label"),
+    results: $("search-results"),
+    status: $("search-status"),
+    more: $("search-more"),
+    close: $("search-close"),
+  },
   confirm: {
     dialog: $("confirm"),
     form: $("confirm-form"),
