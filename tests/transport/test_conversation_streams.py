@@ -12,8 +12,9 @@ from urllib.parse import quote
 import httpx
 import websockets
 
+from api.broker import keys
 from tests.conftest import LiveServer
-from tests.helpers import open_stream, read_frames, session
+from tests.helpers import RedisMonitor, eventually, open_stream, read_frames, session
 
 THUMBS = "👍"
 
@@ -144,3 +145,21 @@ async def test_edit_delete_and_react_over_a_websocket(live_server: LiveServer) -
             await a.send(json.dumps(frame))
             error = await recv(a)
             assert (error["type"], error["code"]) == ("error", code), error
+
+
+async def test_a_long_poll_answers_as_soon_as_a_message_is_changed(live_server: LiveServer, redis_url: str) -> None:
+    mine = post(live_server, "old")
+    with RedisMonitor(redis_url) as redis_log:
+        async with httpx.AsyncClient(timeout=30) as client:
+            params: dict[str, str | int] = {"after": mine["id"], "wait": 20, "limit": 5}
+            poll = asyncio.create_task(client.get(f"{live_server.url}/api/rooms/general/messages", params=params))
+            await eventually(
+                lambda: redis_log.saw_page_read(keys.stream("general"), mine["id"], 5), what="the poll to read the room"
+            )
+            assert not poll.done()
+            await asyncio.to_thread(edit, live_server, mine["id"], "new")
+            async with asyncio.timeout(5):
+                r = await poll
+    page = r.json()
+    assert page["messages"] == [] and [c["type"] for c in page["changes"]] == ["edit"]
+    assert page["changes"][0]["text"] == "new" and page["last_id"] == page["changes"][0]["id"]
