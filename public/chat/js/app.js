@@ -16,12 +16,13 @@ import { createDirectory } from "./directory.js";
 import { els } from "./dom.js";
 import { createDrawer } from "./drawer.js";
 import { createHistory } from "./history.js";
-import { authorized, getKind, getName, isMe, onChange, onTrouble, start } from "./identity.js";
+import { authorized, getKind, getName, isMe, mentionsMe, onChange, onTrouble, start } from "./identity.js";
 import { createLeave } from "./leave.js";
 import { createMessageFeatures } from "./msgwiring.js";
 import { createNameField } from "./namefield.js";
 import { createNewRoom } from "./newroom.js";
 import { createNewSince } from "./newsince.js";
+import { createNotifier } from "./notify.js";
 import { createPeople } from "./people.js";
 import { createReceipts } from "./receipts.js";
 import { createJoinForm, DEFAULT_ROOM, forgetRoom, knownPrivate, lastRoom, markPrivate, rememberRoom, roomFromHash } from "./rooms.js";
@@ -183,6 +184,8 @@ const conversation = createConversation({
 const features = createMessageFeatures(els, { room: () => room, loader, composer, conversation });
 const search = createSearch(els.search, { room: () => room, fetchPage: fetchMessages, jumpTo: features.jumpTo });
 
+const notifier = createNotifier(els.notify, { onOpen: (r) => go(r) });
+
 // ---- the live stream
 
 const stream = createStream({
@@ -190,6 +193,10 @@ const stream = createStream({
     if (kind === "message") {
       directory.touch(r, data.ts);
       unread.message(r, data.n, isMe(data));
+      if (!isMe(data) && mentionsMe(data)) {
+        unread.mention(r, data.n);
+        notifier.mention(r, data);
+      }
       typing.stopped(r, data.user);
       conversation.receive(r, [data], { live: true });
     } else if (kind === "edit" || kind === "delete" || kind === "reaction") {

@@ -78,6 +78,7 @@ export const els = {
     more: $("search-more"),
     close: $("search-close"),
   },
+  notify: { button: $("notify-btn"), label: $("notify-label") },
   confirm: {
     dialog: $("confirm"),
     form: $("confirm-form"),
