@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.axe import scan
 from tests.browser.conftest import Chat
-from tests.browser.ui import DESKTOP, PHONE, expect_live, message, post, room_link, send, signed_in
+from tests.browser.ui import DESKTOP, PHONE, expect_live, message, post, room_link, row, send, signed_in
 
 
 def assert_clean(page: Page, where: str) -> None:
@@ -25,16 +25,58 @@ def test_axe_finds_nothing_serious(chat: Chat, scheme: str) -> None:
         page = chat.open(ada)
         body = {"name": "plans", "topic": "Secret plans", "private": True, "members": ["ada"]}
         maria.post("/api/rooms", json=body).raise_for_status()
-        post(maria, "Hello **ada**, see `code` and https://example.com", room="plans")
+        first = post(maria, "Hello **ada**, see `code`, _this_ and https://example.com\n> quoted", room="plans")
         expect(room_link(page, "plans")).to_be_visible()
         room_link(page, "plans").click()
         expect(page.locator("#room-name")).to_have_text("plans")
         send(page, "Mine, with a timestamp")
         expect(message(page, "Mine, with a timestamp")).to_have_count(1)
+        room_link(page, "general").click()
+        expect(page.locator("#room-name")).to_have_text("general")
+
+        # Back in #plans later: news, a mention, a reply, an edit, a deletion, reactions.
+        mine = page.evaluate("fetch('/api/rooms/plans/messages').then((r) => r.json())")["messages"][-1]["id"]
+        maria.put(f"/api/rooms/plans/messages/{mine}/reactions/%F0%9F%91%8D").raise_for_status()
+        reply = {"text": "@ada replying\n```\ncode block\n```", "reply_to": first}
+        maria.post("/api/rooms/plans/messages", json=reply).raise_for_status()
+        edited = post(maria, "tpyo", room="plans")
+        maria.patch(f"/api/rooms/plans/messages/{edited}", json={"text": "typo"}).raise_for_status()
+        gone = post(maria, "oops", room="plans")
+        maria.delete(f"/api/rooms/plans/messages/{gone}").raise_for_status()
         post(maria, "Welcome @ada")
-        expect(room_link(page, "general").locator(".badge")).to_have_text("1")
+        expect(room_link(page, "plans")).to_have_accessible_name("plans, 3 unread, 1 mention (private)")
         expect_live(page)
         assert_clean(page, f"desktop {scheme}")
+
+        room_link(page, "plans").click()
+        expect(page.locator("#new-since")).to_be_visible()
+        expect(message(page, "typo")).to_have_count(1)
+        row(page, "Mine, with a timestamp").hover()
+        expect(row(page, "Mine, with a timestamp").locator(".reaction")).to_have_text(["👍 1"])
+        assert_clean(page, f"a room with replies, reactions and a mention, {scheme}")
+        row(page, "Mine, with a timestamp").get_by_role("button", name="Add a reaction").click()
+        expect(page.get_by_role("dialog", name="Choose a reaction")).to_be_visible()
+        assert_clean(page, f"emoji picker {scheme}")
+        page.keyboard.press("Escape")
+        row(page, "Mine, with a timestamp").get_by_role("button", name="Delete").click()
+        expect(page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+        assert_clean(page, f"delete dialog {scheme}")
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name="Leave #plans").click()
+        expect(page.get_by_role("dialog", name="Leave #plans?")).to_be_visible()
+        assert_clean(page, f"leave dialog {scheme}")
+        page.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("searchbox").fill("ada")
+        page.get_by_role("searchbox").press("Enter")
+        expect(page.locator("#search-results li")).to_have_count(2)
+        assert_clean(page, f"search {scheme}")
+        page.keyboard.press("Escape")
+        action = row(page, "typo")
+        action.hover()
+        action.get_by_role("button", name="Reply").click()
+        expect(page.locator("#composer-context")).to_be_visible()
+        assert_clean(page, f"replying {scheme}")
 
         page.set_viewport_size(PHONE)
         assert_clean(page, f"phone {scheme}")

@@ -8,15 +8,15 @@ import {
   fetchPresence,
   postRead,
   postTyping,
-  removeMember,
 } from "./api.js";
 import { createComposer } from "./composer.js";
 import { createConversation } from "./conversation.js";
 import { createDirectory } from "./directory.js";
+import { createDispatch } from "./dispatch.js";
 import { els } from "./dom.js";
 import { createDrawer } from "./drawer.js";
 import { createHistory } from "./history.js";
-import { authorized, getKind, getName, isMe, mentionsMe, onChange, onTrouble, start } from "./identity.js";
+import { authorized, getKind, isMe, onChange, onTrouble, start } from "./identity.js";
 import { createLeave } from "./leave.js";
 import { createMessageFeatures } from "./msgwiring.js";
 import { createNameField } from "./namefield.js";
@@ -114,16 +114,7 @@ const directory = createDirectory({
 const sidebar = createSidebar(els.sidebar, { directory, unread, current: () => room, onFollowed: () => watch() });
 
 createJoinForm(els.join, { onJoin: (r) => go(r) });
-const leave = createLeave(els.leave, {
-  current: () => room,
-  isPrivate: (r) => directory.isPrivate(r),
-  leave: (r) => authorized((auth) => removeMember(r, getName(), auth)),
-  onLeft(r) {
-    forgetRoom(r);
-    go(directory.followed().find((other) => other !== r) || DEFAULT_ROOM);
-    directory.refresh({ force: true });
-  },
-});
+const leave = createLeave(els.leave, { current: () => room, directory, go });
 createNewRoom(els.newRoom, {
   create: (body) => authorized((auth) => createRoom(body, auth)),
   onCreated(created) {
@@ -189,34 +180,17 @@ const notifier = createNotifier(els.notify, { onOpen: (r) => go(r) });
 // ---- the live stream
 
 const stream = createStream({
-  onEvent({ room: r, kind, data }) {
-    if (kind === "message") {
-      directory.touch(r, data.ts);
-      unread.message(r, data.n, isMe(data));
-      if (!isMe(data) && mentionsMe(data)) {
-        unread.mention(r, data.n);
-        notifier.mention(r, data);
-      }
-      typing.stopped(r, data.user);
-      conversation.receive(r, [data], { live: true });
-    } else if (kind === "edit" || kind === "delete" || kind === "reaction") {
-      conversation.change(r, kind, data);
-    } else if (kind === "typing") typing.typing(r, data);
-    else if (kind === "presence") people.presence(r, data);
-    else if (kind === "read") {
-      if (isMe(data)) unread.read(r, data.n);
-      if (receipts.update(r, [data]) && r === room) conversation.render();
-    } else if (kind === "membership") {
-      if (data.member !== false) directory.allow(data.room || r); // added again after leaving
-      directory.refresh({ force: true }); // added to a private room: it shows up at once
-    } else if (kind === "access") {
-      if (data.readable === false) directory.deny(r);
-      directory.refresh({ force: true });
-    } else if (kind === "reset") {
-      if (loader.get(r)) loader.reset(r);
-      directory.refresh();
-    }
-  },
+  onEvent: createDispatch({
+    current: () => room,
+    directory,
+    unread,
+    notifier,
+    typing,
+    people,
+    receipts,
+    loader,
+    conversation,
+  }),
   onState: (state) => status.set(state),
   onLive() {
     if (!blocked) {

@@ -1,12 +1,20 @@
 // Leaving a room (the header's button, then a confirmation): a private room through the server
 // (a member has to add the user again to come back), a public one only from this browser's list
 // (joining it again by its name brings it back). #general stays.
+import { removeMember } from "./api.js";
 import { sentence } from "./format.js";
-import { DEFAULT_ROOM } from "./rooms.js";
+import { authorized, getName } from "./identity.js";
+import { DEFAULT_ROOM, forgetRoom } from "./rooms.js";
 
-// current() -> the viewed room; isPrivate(r); leave(r): the server call for a private room;
-// onLeft(r): the room is gone from the user's list.
-export function createLeave(els, { current, isPrivate, leave, onLeft }) {
+// current() -> the viewed room; directory: directory.js; go(room): opens another room.
+export function createLeave(els, { current, directory, go }) {
+  const isPrivate = (r) => directory.isPrivate(r);
+  const leave = (r) => authorized((auth) => removeMember(r, getName(), auth));
+  function onLeft(r) {
+    forgetRoom(r);
+    go(directory.followed().find((other) => other !== r) || DEFAULT_ROOM);
+    directory.refresh({ force: true });
+  }
   const { opener, label, dialog, form, title, intro, error, cancel } = els;
   let room = null;
 

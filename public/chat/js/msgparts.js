@@ -97,3 +97,25 @@ export function toolbar(item) {
   if (item.canDelete) add("delete", "Delete");
   return bar;
 }
+
+// A message not sent yet: "Sending…", "Waiting to send…", or why not, with what to do.
+export function statusNote(item, actions) {
+  if (item.status === "sending") return el("div", "note", item.error ? "Retrying…" : "Sending…");
+  if (item.status === "pending") {
+    return el("div", "note", item.error ? `Waiting to send: ${item.error}` : "Waiting to send…");
+  }
+  if (item.status !== "failed") return null;
+  const note = el("div", "note error");
+  note.append(el("span", "", `Not sent: ${item.error}`));
+  for (const [label, action] of [
+    ["Retry", actions.onRetry],
+    ["Edit", actions.onEdit],
+    ["Delete", actions.onDiscard],
+  ]) {
+    const b = el("button", "link-btn", label);
+    b.type = "button";
+    b.addEventListener("click", () => action(item.clientId));
+    note.append(" ", b);
+  }
+  return note;
+}

@@ -3,7 +3,7 @@
 // announcements for screen readers.
 import { dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
 import { appendFormatted } from "./markup.js";
-import { editedMark, reactionRow, replyQuote, toolbar } from "./msgparts.js";
+import { editedMark, reactionRow, replyQuote, statusNote, toolbar } from "./msgparts.js";
 import { seenLine } from "./receipts.js";
 
 const GROUP_MS = 5 * 60_000;
@@ -132,7 +132,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     content.append(bubble);
     if (item.reactions && item.reactions.length) content.append(reactionRow(item.id, item.reactions));
     if (item.id && item.status === "sent") content.append(toolbar(item));
-    const note = statusNote(item);
+    const note = statusNote(item, actions);
     if (note) content.append(note);
     if (item.seen && item.seen.length) {
       const seen = el("div", "seen", seenLine(item.seen));
@@ -141,27 +141,6 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     }
     parts.push(content);
     li.replaceChildren(...parts);
-  }
-
-  function statusNote(item) {
-    if (item.status === "sending") return el("div", "note", item.error ? "Retrying…" : "Sending…");
-    if (item.status === "pending") {
-      return el("div", "note", item.error ? `Waiting to send: ${item.error}` : "Waiting to send…");
-    }
-    if (item.status !== "failed") return null;
-    const note = el("div", "note error");
-    note.append(el("span", "", `Not sent: ${item.error}`));
-    for (const [label, action] of [
-      ["Retry", actions.onRetry],
-      ["Edit", actions.onEdit],
-      ["Delete", actions.onDiscard],
-    ]) {
-      const b = el("button", "link-btn", label);
-      b.type = "button";
-      b.addEventListener("click", () => action(item.clientId));
-      note.append(" ", b);
-    }
-    return note;
   }
 
   // The first message visible at the top, so prepending history can keep it in place.
