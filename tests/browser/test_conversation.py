@@ -6,7 +6,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Chat
-from tests.browser.ui import message, post, row, send, signed_in
+from tests.browser.ui import PHONE, message, post, row, send, signed_in
 
 
 def history(base_url: str, room: str = "general") -> list[dict[str, object]]:
@@ -137,3 +137,21 @@ def test_reactions_with_the_picker(chat: Chat) -> None:
     reactions = history(chat.base_url)[-1]["reactions"]
     assert isinstance(reactions, dict) and list(reactions) == ["👍", "❤️"]
     assert len(reactions["👍"]) == 1
+
+
+def test_on_a_phone_a_tap_shows_a_messages_actions(chat: Chat) -> None:
+    phone = chat.open(chat.person("ned", viewport=PHONE, has_touch=True, is_mobile=True))
+    with signed_in(chat.base_url, "ora") as ora:
+        post(ora, "tap me")
+    target = row(phone, "tap me")
+    expect(target.get_by_role("button", name="Reply")).to_be_hidden()
+    target.locator(".bubble").tap()
+    reply = target.get_by_role("button", name="Reply")
+    expect(reply).to_be_visible()
+    box = reply.bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44
+    reply.tap()
+    expect(phone.locator("#composer-context")).to_contain_text("Replying to ora")
+    phone.locator("#composer-input").fill("tapped")
+    phone.get_by_role("button", name="Send").tap()
+    expect(row(phone, "tapped").locator(".reply-quote")).to_have_accessible_name("Reply to ora: tap me")

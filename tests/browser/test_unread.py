@@ -54,6 +54,11 @@ def test_new_since_you_were_last_here_and_the_jump_to_it(chat: Chat) -> None:
     expect(message(page, "missed 59")).to_be_visible()
     expect(page.locator("#new-since")).to_have_count(0)
     expect(jump).to_be_hidden()
+    # What arrives while the user watches needs no line either.
+    with signed_in(chat.base_url, "pia") as pia:
+        post(pia, "while you look")
+    expect(message(page, "while you look")).to_be_in_viewport()
+    expect(page.locator("#new-since")).to_have_count(0)
 
 
 def test_rooms_are_listed_by_activity(chat: Chat) -> None:

@@ -5,7 +5,8 @@
 // The message `m` after `change`; null when it does not apply.
 function changed(m, kind, c) {
   if (kind === "edit") {
-    if (m.deleted) return null;
+    // A replayed edit older than the text shown (history gives messages as they now are).
+    if (m.deleted || (m.edited_ts || 0) > (c.edited_ts || 0)) return null;
     const next = { ...m, text: c.text, edited_ts: c.edited_ts };
     if (c.mentions && c.mentions.length) next.mentions = c.mentions;
     else delete next.mentions;

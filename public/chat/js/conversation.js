@@ -62,7 +62,8 @@ export function createConversation({
     if (!r) return;
     const t = loader.timelineFor(r);
     const seen = receipts.seen(r, t.messages, isMe);
-    const firstNew = newSince.firstId(t.messages, t.hasMore);
+    const watching = document.visibilityState === "visible" && view.atBottom();
+    const firstNew = newSince.firstId(t.messages, t.hasMore, watching);
     const keys = new Set();
     const items = [];
     for (const m of t.messages) {

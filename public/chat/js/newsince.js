@@ -9,6 +9,7 @@ export function createNewSince({ scroller, list, button }, { isMe, loadOlder, ti
   let room = null;
   let readN; // undefined: not known yet; null: nothing to mark
   let olderUnread = false; // the first unread is older than the loaded pages
+  let shown; // what the last call of firstId found (undefined: not called since readN was known)
 
   function update() {
     const line = list.querySelector(":scope > .new-since");
@@ -37,6 +38,7 @@ export function createNewSince({ scroller, list, button }, { isMe, loadOlder, ti
     enter(r, n) {
       room = r;
       readN = n || undefined;
+      shown = undefined;
       olderUnread = false;
       button.hidden = true;
     },
@@ -47,17 +49,20 @@ export function createNewSince({ scroller, list, button }, { isMe, loadOlder, ti
       readN = mine ? mine.n : null;
     },
     // The id of the message the line goes above, among the loaded `messages` (sorted), or null.
-    firstId(messages, hasMore) {
+    // `watching`: the user sees the newest messages arrive; with no line yet, those need none.
+    firstId(messages, hasMore, watching) {
       olderUnread = false;
       if (readN == null) return null;
+      const last = messages[messages.length - 1];
+      if (watching && shown === null && last && typeof last.n === "number") readN = Math.max(readN, last.n);
       const first = messages.find((m) => typeof m.n === "number" && m.n > readN && !isMe(m));
-      if (!first) return null;
+      shown = first ? first.id : null;
       // Older pages not loaded yet may hold earlier unread ones: the line waits for them.
-      if (hasMore && messages[0].n > readN + 1) {
+      if (first && hasMore && messages[0].n > readN + 1) {
         olderUnread = true;
         return null;
       }
-      return first.id;
+      return shown;
     },
     update,
   };
