@@ -67,7 +67,7 @@ export function createPicker() {
     }
   });
   document.addEventListener("pointerdown", (e) => {
-    if (!panel.hidden && !panel.contains(e.target) && e.target !== anchor) close({ refocus: false });
+    if (!panel.hidden && !panel.contains(e.target) && !(anchor && anchor.contains(e.target))) close({ refocus: false });
   });
 
   return {
