@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import Chat
-from tests.browser.ui import PHONE, message, post, row, send, signed_in
+from tests.browser.ui import PHONE, message, only_streams_fill_gaps, post, row, send, signed_in
 
 
 def history(base_url: str, room: str = "general") -> list[dict[str, object]]:
@@ -155,3 +158,38 @@ def test_on_a_phone_a_tap_shows_a_messages_actions(chat: Chat) -> None:
     phone.locator("#composer-input").fill("tapped")
     phone.get_by_role("button", name="Send").tap()
     expect(row(phone, "tapped").locator(".reply-quote")).to_have_accessible_name("Reply to ora: tap me")
+
+
+def test_changes_missed_between_streams_arrive_by_resuming_past_them(
+    chat_factory: Callable[[str], Chat], server_factory: Callable[..., Any]
+) -> None:
+    server = server_factory(sse_max_seconds="1.2")
+    chat = chat_factory(server.url)
+    person = chat.person("pat")
+    catch_ups = only_streams_fill_gaps(person)  # only the stream resuming by id can bring them
+    resumes: list[str] = []
+    with signed_in(server.url, "quill") as quill:
+        one = post(quill, "one")
+        two = post(quill, "two")
+
+        def between_streams(route: Route) -> None:
+            if "last_event_id=" in route.request.url and len(resumes) < 2:
+                resumes.append(route.request.url)
+                if len(resumes) == 1:
+                    quill.patch(f"/api/rooms/general/messages/{one}", json={"text": "one, edited"})
+                    quill.put(f"/api/rooms/general/messages/{one}/reactions/%F0%9F%8E%89")
+                else:
+                    quill.delete(f"/api/rooms/general/messages/{two}")
+            route.continue_()
+
+        person.route("**/api/events?*", between_streams)
+        page = chat.open(person)
+        expect(page.locator("#messages .msg.deleted")).to_have_count(1)
+        expect(message(page, "one, edited")).to_have_count(1)
+        expect(row(page, "one, edited").locator(".reaction")).to_have_text(["🎉 1"])
+        expect(message(page, "two")).to_have_count(0)
+        changes = quill.get("/api/rooms/general/messages", params={"after": two}).json()["changes"]
+    assert [c["type"] for c in changes] == ["edit", "reaction", "delete"]
+    # The second resume starts after the reaction: changes move the stream's position too.
+    assert f"general%3A{changes[1]['id']}" in resumes[1], resumes
+    assert catch_ups
