@@ -157,3 +157,30 @@ def test_a_private_rooms_header_shows_its_lock(chat: Chat) -> None:
     room_link(page, "general").click()
     expect(heading).to_have_accessible_name("general")
     expect(page.locator("#room-icon .hash")).to_be_visible()
+
+
+def test_a_messages_actions_are_reached_from_the_keyboard(chat: Chat) -> None:
+    page = chat.open(chat.person("kim"))
+    with signed_in(chat.base_url, "lia") as lia:
+        post(lia, "first from lia")
+        post(lia, "second from lia")
+    expect(message(page, "second from lia")).to_have_count(1)
+    page.locator("#scroller").focus()
+    page.keyboard.press("ArrowUp")
+    expect(row(page, "second from lia")).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(row(page, "first from lia")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(row(page, "first from lia").get_by_role("button", name="Add a reaction")).to_be_focused()
+    page.keyboard.press("Tab")
+    reply = row(page, "first from lia").get_by_role("button", name="Reply")
+    expect(reply).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#composer-input")).to_be_focused()
+    expect(page.locator("#composer-context")).to_contain_text("Replying to lia")
+    page.keyboard.press("Escape")
+    expect(page.locator("#composer-context")).to_be_hidden()
+    # Hidden toolbars are not in the way: from the list, one Tab reaches the message box.
+    page.locator("#scroller").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#composer-input")).to_be_focused()
