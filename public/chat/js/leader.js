@@ -7,19 +7,8 @@ export const MAX_ROOMS = 50; // the server's limit per stream
 const CLOSE_GRACE_MS = 10_000; // keep an unneeded room a while: tabs reload, users switch back
 const SWEEP_MS = 30_000; // how often the leader checks which tabs are still there
 const TROUBLE_AFTER = 3; // failed attempts in a row before calling it the server's trouble
-const KINDS = [
-  "message",
-  "edit",
-  "delete",
-  "reaction",
-  "typing",
-  "presence",
-  "read",
-  "reset",
-  "ready",
-  "access",
-  "membership",
-];
+const KINDS = ["message", "edit", "delete", "reaction", "typing", "presence", "read", "reset", "ready", "access",
+  "membership"];
 // Changes to messages are stream entries with ids of their own: resuming goes past them too.
 const POSITIONED = new Set(["message", "edit", "delete", "reaction", "ready", "reset"]);
 
