@@ -53,6 +53,10 @@ class Presence:
         now = int(time.time() * 1000)
         return ["", self._channel_prefix, now, now + self._ttl_ms, self._member(who), who.name]
 
+    def _gone_args(self, who: Identity) -> list[str | int]:
+        now = int(time.time() * 1000)
+        return ["", self._channel_prefix, now, now, self._member(who), who.name]
+
     def _leave_args(self, who: Identity) -> list[str | int]:
         now = int(time.time() * 1000)
         return ["", self._channel_prefix, now, now + self._grace_ms, self._member(who), who.name]
@@ -64,29 +68,40 @@ class Presence:
             yield
             return
         joined = []
+        renamed: list[tuple[str, Identity]] = []
         for room in rooms:
             slot = (room, who.user_id)
-            _, count = self._local.get(slot, (who, 0))
+            had, count = self._local.get(slot, (who, 0))
             self._local[slot] = (who, count + 1)
             if count == 0:
                 joined.append(room)
+            elif had.name != who.name:
+                # Renamed while another of their streams was open (the client opens the new one
+                # before closing the old): the new name joins now and the old one leaves now,
+                # rather than lingering until the next refresh.
+                joined.append(room)
+                renamed.append((room, had))
         if joined:
             await self._call(self._join, joined, self._args(who))
+        for room, had in renamed:
+            await self._call(self._leave, [room], self._gone_args(had))
         try:
             yield
         finally:
             left = []
+            latest = who
             for room in rooms:
                 slot = (room, who.user_id)
-                _, count = self._local[slot]
+                # The entry speaks for the newest name of the account, whichever stream ends.
+                latest, count = self._local[slot]
                 if count > 1:
-                    self._local[slot] = (who, count - 1)
+                    self._local[slot] = (latest, count - 1)
                     continue
                 del self._local[slot]
                 left.append(room)
             if left:
                 # Shielded: a cancelled stream must still say goodbye (else expiry does, later).
-                await asyncio.shield(self._call(self._leave, left, self._leave_args(who)))
+                await asyncio.shield(self._call(self._leave, left, self._leave_args(latest)))
 
     async def _call(self, script: AsyncScript, rooms: list[str], args: list[str | int]) -> None:
         try:

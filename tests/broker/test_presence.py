@@ -44,3 +44,32 @@ async def test_joining_and_leaving_read_only_that_persons_entries(redis_url: str
         assert sorted(await presence.online("busy"))[:2] == ["ada", "user0"]
     finally:
         await client.aclose()
+
+
+async def test_a_rename_while_another_stream_is_open_moves_the_entry_at_once(
+    redis_url: str, redis_sync: redis.Redis
+) -> None:
+    client = commands_client(redis_url, 2)
+    try:
+        # A long grace: the old name must not wait for it (nor for a refresh).
+        presence = Presence(client, ttl_seconds=45, grace_seconds=30, guest_idle_seconds=60)
+        old = person("otto")
+        new = Identity(user_id=old.user_id, name="otto2", kind="user", sid="s")
+        with redis_sync.pubsub() as events:
+            events.subscribe(keys.live("hall"))
+            events.get_message(timeout=1)
+            async with presence.present(("hall",), old):
+                async with presence.present(("hall",), new):
+                    assert await presence.online("hall") == ["otto2"]
+                # The old stream ends after the new one opened: the entry is the new name's still.
+                assert await presence.online("hall") == ["otto2"]
+            told = [events.get_message(timeout=1) for _ in range(4)]
+        announced = [str(m["data"]) for m in told if m is not None]
+        # otto came, otto2 came and otto went at once; otto2's own leave waits out the grace.
+        assert [a[a.index('"action"') :] for a in announced] == [
+            '"action":"join","user":"otto"}',
+            '"action":"join","user":"otto2"}',
+            '"action":"leave","user":"otto"}',
+        ]
+    finally:
+        await client.aclose()

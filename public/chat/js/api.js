@@ -47,8 +47,9 @@ async function request(path, { method = "GET", body, signal, auth } = {}) {
   return data;
 }
 
-export function fetchMessages(room, { before, after, limit = 50, signal } = {}) {
+export function fetchMessages(room, { before, after, limit = 50, signal, search } = {}) {
   const q = new URLSearchParams({ limit: String(limit) });
+  if (search) q.set("q", search);
   if (before) q.set("before", before);
   if (after) q.set("after", after);
   return request(`${roomPath(room)}/messages?${q}`, { signal });
@@ -56,6 +57,23 @@ export function fetchMessages(room, { before, after, limit = 50, signal } = {}) 
 
 export function postMessage(room, body, auth) {
   return request(`${roomPath(room)}/messages`, { method: "POST", body, auth });
+}
+
+const messagePath = (room, id) => `${roomPath(room)}/messages/${encodeURIComponent(id)}`;
+
+// Answers the message as it now is.
+export function editMessage(room, id, text, auth) {
+  return request(messagePath(room, id), { method: "PATCH", body: { text }, auth });
+}
+
+export function deleteMessage(room, id, auth) {
+  return request(messagePath(room, id), { method: "DELETE", auth });
+}
+
+// Adds (`on`) or takes back the user's reaction; answers the message as it now is.
+export function setReaction(room, id, emoji, on, auth) {
+  const path = `${messagePath(room, id)}/reactions/${encodeURIComponent(emoji)}`;
+  return request(path, { method: on ? "PUT" : "DELETE", auth });
 }
 
 // A guest name ({name}) or a registered one ({name, password}). With the current token
@@ -93,6 +111,11 @@ export function fetchMembers(room) {
 
 export function addMember(room, name, auth) {
   return request(`${roomPath(room)}/members`, { method: "POST", body: { name }, auth });
+}
+
+// Leaves a room (`name`: the user's own) or removes a member (its creator, an admin).
+export function removeMember(room, name, auth) {
+  return request(`${roomPath(room)}/members/${encodeURIComponent(name)}`, { method: "DELETE", auth });
 }
 
 export function fetchPresence(room) {

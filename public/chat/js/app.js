@@ -1,19 +1,33 @@
 // Wiring: who the user is, rooms, history, the live stream, the outbox and the views.
 import { createAccount } from "./account.js";
 import { createAttach } from "./attach.js";
-import { addMember, createRoom, fetchMembers, fetchPresence, postRead, postTyping } from "./api.js";
+import {
+  addMember,
+  createRoom,
+  fetchMembers,
+  fetchMessages,
+  fetchPresence,
+  postRead,
+  postTyping,
+} from "./api.js";
 import { createComposer } from "./composer.js";
 import { createConversation } from "./conversation.js";
 import { createDirectory } from "./directory.js";
+import { createDispatch } from "./dispatch.js";
 import { els } from "./dom.js";
 import { createDrawer } from "./drawer.js";
 import { createHistory } from "./history.js";
 import { authorized, getKind, isMe, onChange, onTrouble, start } from "./identity.js";
+import { createLeave } from "./leave.js";
+import { createMessageFeatures } from "./msgwiring.js";
 import { createNameField } from "./namefield.js";
 import { createNewRoom } from "./newroom.js";
+import { createNewSince } from "./newsince.js";
+import { createNotifier } from "./notify.js";
 import { createPeople } from "./people.js";
 import { createReceipts } from "./receipts.js";
 import { createJoinForm, DEFAULT_ROOM, forgetRoom, knownPrivate, lastRoom, markPrivate, rememberRoom, roomFromHash } from "./rooms.js";
+import { createSearch } from "./search.js";
 import { createSidebar } from "./sidebar.js";
 import { createStatus } from "./status.js";
 import { createStream } from "./stream.js";
@@ -52,6 +66,13 @@ const view = createView(els.view, {
   },
   onNearTop: () => loader.loadOlder(),
   onAtBottom: () => conversation.markRead(),
+  isMe,
+});
+
+const newSince = createNewSince(els.newSince, {
+  isMe,
+  loadOlder: () => loader.loadOlder(),
+  timeline: () => loader.timelineFor(room),
 });
 
 const status = createStatus(els.status, {
@@ -67,7 +88,8 @@ const attach = createAttach(
 );
 
 const composer = createComposer(els.composer, {
-  onSubmit: (text) => conversation.send(text),
+  onSubmit: (text) => features.submit(text),
+  onKey: (e, text) => features.key(e, text),
   hasFiles: () => attach.count() > 0,
   onInput: (text) => getKind() && !blocked && typing.input(room, text),
 });
@@ -89,10 +111,17 @@ const receipts = createReceipts({
 // ---- rooms: the list, unread counts, new rooms
 
 const unread = createUnread(() => sidebar.queue());
-const directory = createDirectory({ unread, onChange: () => sidebar.queue({ followed: true }) });
+const directory = createDirectory({
+  unread,
+  onChange() {
+    sidebar.queue({ followed: true });
+    leave.paint();
+  },
+});
 const sidebar = createSidebar(els.sidebar, { directory, unread, current: () => room, onFollowed: () => watch() });
 
 createJoinForm(els.join, { onJoin: (r) => go(r) });
+const leave = createLeave(els.leave, { current: () => room, directory, go });
 createNewRoom(els.newRoom, {
   create: (body) => authorized((auth) => createRoom(body, auth)),
   onCreated(created) {
@@ -107,11 +136,15 @@ createNewRoom(els.newRoom, {
 const loader = createHistory({
   current: () => room,
   onPage(r, page) {
+    newSince.page(r, page.reads);
     if (receipts.update(r, page.reads) && r === room) conversation.render();
     const last = page.messages[page.messages.length - 1];
     if (last) unread.message(r, last.n, false);
   },
-  onCatchUp: (r, messages) => conversation.receive(r, messages, { live: true }),
+  onCatchUp(r, messages, changes) {
+    conversation.receive(r, messages, { live: true });
+    for (const c of changes) conversation.change(r, c.type, c);
+  },
   onChange: (r) => r === room && conversation.render(),
   onReset(r) {
     if (r !== room) return;
@@ -131,6 +164,7 @@ const loader = createHistory({
 
 const conversation = createConversation({
   view,
+  newSince,
   loader,
   composer,
   attach,
@@ -146,29 +180,25 @@ const conversation = createConversation({
   onTrouble: (failing) => status.sends(failing),
 });
 
+const features = createMessageFeatures(els, { room: () => room, loader, composer, conversation });
+const search = createSearch(els.search, { room: () => room, fetchPage: fetchMessages, jumpTo: features.jumpTo });
+
+const notifier = createNotifier(els.notify, { onOpen: (r) => go(r) });
+
 // ---- the live stream
 
 const stream = createStream({
-  onEvent({ room: r, kind, data }) {
-    if (kind === "message") {
-      unread.message(r, data.n, isMe(data));
-      typing.stopped(r, data.user);
-      conversation.receive(r, [data], { live: true });
-    } else if (kind === "typing") typing.typing(r, data);
-    else if (kind === "presence") people.presence(r, data);
-    else if (kind === "read") {
-      if (isMe(data)) unread.read(r, data.n);
-      if (receipts.update(r, [data]) && r === room) conversation.render();
-    } else if (kind === "membership") {
-      directory.refresh({ force: true }); // added to a private room: it shows up at once
-    } else if (kind === "access") {
-      if (data.readable === false) directory.deny(r);
-      directory.refresh({ force: true });
-    } else if (kind === "reset") {
-      if (loader.get(r)) loader.reset(r);
-      directory.refresh();
-    }
-  },
+  onEvent: createDispatch({
+    current: () => room,
+    directory,
+    unread,
+    notifier,
+    typing,
+    people,
+    receipts,
+    loader,
+    conversation,
+  }),
   onState: (state) => status.set(state),
   onLive() {
     if (!blocked) {
@@ -199,33 +229,47 @@ function open(r, { again = false } = {}) {
   room = r;
   blocked = false;
   loader.enter();
+  newSince.enter(r, unread.readOf(r));
   rememberRoom(r);
   els.roomName.textContent = r;
   els.view.scroller.setAttribute("aria-label", `Messages in #${r}`);
   composer.setEnabled(true);
   composer.setPlaceholder(`Message #${r}`);
   composer.clearError();
+  features.leaveRoom();
+  search.leaveRoom();
   updateTitle();
   view.reset();
   typing.show(r);
   conversation.render({ toBottom: true });
   sidebar.queue({ followed: true });
+  leave.paint();
   loader.sync(r);
   people.show(r, { isPrivate: directory.isPrivate(r) });
+}
+
+// After choosing a room, the user is headed for its conversation, not back to the list: the
+// message box (a touch screen's keyboard would pop up: its title instead).
+function focusRoom() {
+  if (!blocked && !matchMedia("(pointer: coarse)").matches) composer.focus();
+  else els.roomTitle.focus({ preventScroll: true });
 }
 
 // Switch now (what is typed next belongs to `r`), and put it in the URL.
 function go(r) {
   drawer.close();
   open(r);
+  focusRoom();
   if (roomFromHash() !== r) location.hash = r;
 }
 
 addEventListener("hashchange", () => {
   const r = roomFromHash();
+  const fromList = els.sidebarNav.contains(document.activeElement);
   if (r) open(r);
   else history.replaceState(null, "", `#${room}`);
   drawer.close();
+  if (fromList) focusRoom();
 });
 
 // Someone else now (here or in another tab): new cookie, other rooms, other read positions.

@@ -1,6 +1,14 @@
-// The message box: Enter sends, Shift+Enter breaks the line, the box grows with its text,
+// The message box: Enter sends, Shift+Enter breaks the line (on a touch screen, whose keyboard
+// has no Shift+Enter, Enter breaks the line and the button sends), the box grows with its text,
 // and the text stays put unless the message was taken (sent or queued).
-export function createComposer({ form, input, error, retry }, { onSubmit, onInput, hasFiles = () => false }) {
+const TOUCH = matchMedia("(pointer: coarse)");
+
+// onKey(event, text) -> true when it handled a key (ArrowUp to edit, Escape to cancel).
+export function createComposer({ form, input, error, retry }, { onSubmit, onInput, onKey = () => false, hasFiles = () => false }) {
+  const keyHint = () => (input.enterKeyHint = TOUCH.matches ? "enter" : "send");
+  keyHint();
+  TOUCH.addEventListener("change", keyHint);
+
   function autosize() {
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, Math.round(innerHeight * 0.4))}px`;
@@ -32,8 +40,13 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
   }
 
   input.addEventListener("keydown", (e) => {
+    if (onKey(e, input.value)) {
+      e.preventDefault();
+      return;
+    }
     // isComposing: Enter confirms an IME candidate, it doesn't send.
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+    const sends = TOUCH.matches ? e.ctrlKey || e.metaKey : !e.shiftKey;
+    if (e.key === "Enter" && sends && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submit();
     }
@@ -70,6 +83,14 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
       input.focus();
       input.setSelectionRange(input.value.length, input.value.length);
     },
+    // Replace the text (a message to edit), caret at the end.
+    replace(text) {
+      input.value = text;
+      autosize();
+      input.focus();
+      input.setSelectionRange(text.length, text.length);
+    },
+    isEmpty: () => !input.value.trim(),
     setPlaceholder(text) {
       input.placeholder = text;
     },

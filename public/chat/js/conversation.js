@@ -1,7 +1,8 @@
 // The viewed room on screen: its confirmed messages (with "Seen by"), the user's pending ones
 // after them, the line above them, news arriving, and marking what the user has seen as read.
 import { postMessage } from "./api.js";
-import { authorized, getKind, getName, isMe } from "./identity.js";
+import { applyChange } from "./changes.js";
+import { authorized, getKind, getName, isMe, mentionsMe, myUserId } from "./identity.js";
 import { createOutbox } from "./outbox.js";
 
 const MAX_CHARS = 4000;
@@ -11,6 +12,7 @@ const MAX_CHARS = 4000;
 // sends are failing (or no longer) on the server's side.
 export function createConversation({
   view,
+  newSince,
   loader,
   composer,
   attach,
@@ -27,7 +29,11 @@ export function createConversation({
   const justWritten = new Set(); // client ids typed in this page, for giving text back on refusal
 
   const outbox = createOutbox({
-    send: (e) => authorized((auth) => postMessage(e.room, withFiles(e, { text: e.text, client_id: e.client_id }), auth)),
+    send(e) {
+      const body = withFiles(e, { text: e.text, client_id: e.client_id });
+      if (e.fields && e.fields.reply_to) body.reply_to = e.fields.reply_to.id;
+      return authorized((auth) => postMessage(e.room, body, auth));
+    },
     onChange: () => render(),
     onTrouble,
     onSent: (entry, message) => receive(entry.room, [message]),
@@ -37,8 +43,9 @@ export function createConversation({
     },
   });
 
-  // The composer's text: queued for sending, or the reason it can't be.
-  function send(text) {
+  // The composer's text (`replyTo`: the message it answers): queued for sending, or the reason
+  // it can't be.
+  function send(text, { replyTo = null } = {}) {
     const clean = text.trim();
     const length = [...clean].length;
     if (length > MAX_CHARS) return `Too long to send: ${length} characters, the limit is ${MAX_CHARS}.`;
@@ -46,6 +53,7 @@ export function createConversation({
     if (taken.problem) return taken.problem;
     if (!clean && !taken.files.length) return null;
     const fields = taken.files.length ? { user: getName(), files: taken.files } : { user: getName() };
+    if (replyTo) fields.reply_to = { id: replyTo.id, user_id: replyTo.user_id, user: replyTo.user, text: replyTo.text };
     const entry = outbox.add({ room: room(), text: clean, fields });
     justWritten.add(entry.client_id);
     onSent();
@@ -63,6 +71,8 @@ export function createConversation({
     if (!r) return;
     const t = loader.timelineFor(r);
     const seen = receipts.seen(r, t.messages, isMe);
+    const watching = document.visibilityState === "visible" && view.atBottom();
+    const firstNew = newSince.firstId(t.messages, t.hasMore, watching);
     const keys = new Set();
     const items = [];
     for (const m of t.messages) {
@@ -70,16 +80,41 @@ export function createConversation({
       if (keys.has(key)) key = `i:${m.id}`;
       keys.add(key);
       const mine = isMe(m);
-      items.push({ key, user: m.user, text: m.text, files: m.files, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
+      const myId = myUserId();
+      items.push({
+        key,
+        id: m.id,
+        user: m.user || "",
+        text: m.text || "",
+        files: m.files,
+        ts: m.ts ?? Number(String(m.id).split("-")[0]),
+        deleted: Boolean(m.deleted),
+        edited: m.edited_ts || 0,
+        replyTo: m.reply_to || null,
+        reactions: Object.entries(m.reactions || {}).map(([emoji, users]) => ({
+          emoji,
+          count: users.length,
+          mine: users.includes(myId),
+        })),
+        canEdit: mine,
+        canDelete: mine,
+        mine,
+        status: "sent",
+        seen: seen.get(m.id) || null,
+        mentionsMe: mentionsMe(m),
+        firstNew: m.id === firstNew,
+      });
     }
     // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
     for (const e of outbox.entries(r)) {
       if (t.hasClientId(e.client_id)) continue;
       const user = (e.fields && e.fields.user) || getName();
       const { client_id: clientId, text, ts, status, error } = e;
-      items.push({ key: `c:${clientId}`, clientId, user, text, files: e.fields && e.fields.files, ts, mine: true, status, error });
+      const replyTo = (e.fields && e.fields.reply_to) || null;
+      items.push({ key: `c:${clientId}`, clientId, user, text, files: e.fields && e.fields.files, ts, mine: true, status, error, replyTo });
     }
     view.render(items, opts);
+    newSince.update();
     view.setTopNote(blocked() ? `#${r} is a private room. Ask one of its members to add you.` : loader.note(r));
     markRead();
   }
@@ -123,5 +158,17 @@ export function createConversation({
     if (document.hidden && others.length) onHiddenNews(others.length);
   }
 
-  return { render, receive, markRead, send, outbox };
+  // An `edit`, `delete` or `reaction` of a message in room `r` (live, or from a catch-up page).
+  function change(r, kind, data) {
+    const t = loader.get(r);
+    if (t && applyChange(t, kind, data) && r === room()) render();
+  }
+
+  // A message as it now is (the answer to an edit or a reaction).
+  function update(r, message) {
+    const t = loader.get(r);
+    if (t && t.update(message) && r === room()) render();
+  }
+
+  return { render, receive, change, update, markRead, send, outbox };
 }

@@ -14,6 +14,7 @@ export function createDirectory({ unread, onChange }) {
   let inflight = null;
   let again = false;
   const denied = new Set();
+  const activity = new Map(); // name -> epoch ms of its last message seen live
 
   async function load() {
     const data = await fetchRooms();
@@ -63,6 +64,12 @@ export function createDirectory({ unread, onChange }) {
       return joinedRooms().filter((r) => !denied.has(r) && !(loaded && priv.has(r) && !listing.has(r)));
     },
     isPrivate: (r) => Boolean(listing.get(r)?.private) || knownPrivate().has(r),
+    // When the room last had a message (or was created): the list's order.
+    activity: (r) => Math.max(activity.get(r) || 0, listing.get(r)?.last_activity || 0),
+    // A message arrived live in `r` (its unread count repaints the list).
+    touch(r, ts) {
+      if (ts > (activity.get(r) || 0)) activity.set(r, ts);
+    },
     topic: (r) => listing.get(r)?.topic || "",
     // The server refused the room: private, and we are not a member.
     deny(r) {
@@ -71,6 +78,10 @@ export function createDirectory({ unread, onChange }) {
       onChange();
     },
     isDenied: (r) => denied.has(r),
+    // The user was added to `r`: refused before, readable now.
+    allow(r) {
+      denied.delete(r);
+    },
     // A room just created (POST /api/rooms answered it).
     add(room) {
       listing.set(room.name, { message_count: 0, online: 0, last_activity: room.created, ...room });

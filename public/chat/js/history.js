@@ -6,7 +6,7 @@ import { Timeline } from "./timeline.js";
 const PAGE = 50;
 
 // current() -> the viewed room; onPage(room, page): every page fetched (for its read positions);
-// onCatchUp(room, messages): news found by a catch-up; onChange(room): repaint;
+// onCatchUp(room, messages, changes): news found by a catch-up (changes: typed edit/delete/reaction); onChange(room): repaint;
 // onReset(room): the room's list was replaced; onDenied(room, err): private, not for us.
 export function createHistory({ current, onPage, onCatchUp, onChange, onReset, onDenied }) {
   const timelines = new Map();
@@ -49,7 +49,7 @@ export function createHistory({ current, onPage, onCatchUp, onChange, onReset, o
               t.replace(latest.messages, latest.has_more);
               onReset(r);
             } else {
-              onCatchUp(r, page.messages);
+              onCatchUp(r, page.messages, page.changes || []);
             }
           }
           if (r === current()) loadError = "";

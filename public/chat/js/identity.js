@@ -3,6 +3,7 @@
 // token live in localStorage, so all tabs are one person; tabs take turns (a Web Lock) to talk
 // to the server about it, so they never compete for the same name.
 import { ApiError, createSession, endSession, renameSession, whoAmI } from "./api.js";
+import { mentionedNames } from "./markup.js";
 
 const NAME_KEY = "chat.name";
 const SESSION_KEY = "chat.session";
@@ -46,6 +47,7 @@ const fresh = (s) => s && s.expires * 1000 > Date.now() + 60_000;
 const locked = (run) => (navigator.locks ? navigator.locks.request("chat-session", run) : run());
 
 export const getName = () => read(NAME_KEY) || memoryName;
+export const myUserId = () => session()?.user_id || null;
 // Whether a message, read position or typing event (or a bare name) is this person's: by the
 // account id when both sides have one (a rename keeps it), else by the name.
 export function isMe(who) {
@@ -55,6 +57,13 @@ export function isMe(who) {
     who = who.user;
   }
   return Boolean(getName()) && sameName(who, getName());
+}
+
+// Whether a message mentions this person: by the ids the server resolved, else by an @name.
+export function mentionsMe(message) {
+  const s = session();
+  if (Array.isArray(message.mentions) && s && s.user_id) return message.mentions.includes(s.user_id);
+  return mentionedNames(message.text || "").some((name) => isMe(name));
 }
 
 // "guest", "user" (registered), or "" before a name is claimed.

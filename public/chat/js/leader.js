@@ -7,8 +7,10 @@ export const MAX_ROOMS = 50; // the server's limit per stream
 const CLOSE_GRACE_MS = 10_000; // keep an unneeded room a while: tabs reload, users switch back
 const SWEEP_MS = 30_000; // how often the leader checks which tabs are still there
 const TROUBLE_AFTER = 3; // failed attempts in a row before calling it the server's trouble
-const KINDS = ["message", "typing", "presence", "read", "reset", "ready", "access", "membership"];
-const POSITIONED = new Set(["message", "ready", "reset"]);
+const KINDS = ["message", "edit", "delete", "reaction", "typing", "presence", "read", "reset", "ready", "access",
+  "membership"];
+// Changes to messages are stream entries with ids of their own: resuming goes past them too.
+const POSITIONED = new Set(["message", "edit", "delete", "reaction", "ready", "reset"]);
 
 // Quick at first (most outages are a deploy or a blip), then every few seconds: one
 // small request per browser, not per tab, so patience costs the server little.

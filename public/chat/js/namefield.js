@@ -1,5 +1,6 @@
-// The display name in the header: a quick guest rename, claimed when committed (Enter or
-// leaving the field), refused names explained next to it, renames from other tabs followed.
+// The display name in the header: a quick rename, made only when asked for (Enter); leaving the
+// field or Escape puts the current name back. Refused names are explained next to it, renames
+// from other tabs followed.
 import { getName, NAME_MAX, nameProblem, onChange, switchTo } from "./identity.js";
 
 export function createNameField({ form, input, error }, { onDone }) {
@@ -38,7 +39,19 @@ export function createNameField({ form, input, error }, { onDone }) {
     return !problem;
   }
 
-  input.addEventListener("change", () => commit());
+  function revert() {
+    if (pending) return; // a rename is on its way: its answer decides
+    input.value = getName();
+    show("");
+  }
+
+  input.addEventListener("blur", revert);
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && input.value !== getName()) {
+      e.preventDefault();
+      revert();
+    }
+  });
   input.addEventListener("input", () => show(""));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -37,7 +37,6 @@ export function createPeople(els, { fetchOnline, fetchMembers, addMember, isMe }
   function paint() {
     const names = [...online.values()].sort((a, b) => a.localeCompare(b));
     count.textContent = String(names.length);
-    toggle.setAttribute("aria-label", `${names.length} online`);
     onlineCount.textContent = String(names.length);
     onlineList.replaceChildren(
       ...(names.length ? names.map((n) => person(n, { me: isMe(n), online: true })) : [el("li", "empty", "Nobody yet")]),

@@ -59,6 +59,27 @@ export class Timeline {
     return added;
   }
 
+  // The message with this id, if loaded.
+  find(id) {
+    const list = this.messages;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIds(list[mid].id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return list[lo] && list[lo].id === id ? list[lo] : null;
+  }
+
+  // The message as it now is (an edit's or a reaction's answer): replaces the loaded copy.
+  update(message) {
+    const old = message && this.find(message.id);
+    if (!old) return false;
+    this.messages[this.messages.indexOf(old)] = { ...message, client_id: old.client_id };
+    return true;
+  }
+
   // After a reset, or a gap too large to fill: start over from the latest page.
   replace(messages, hasMore) {
     this.messages = [];

@@ -5,7 +5,8 @@ export function createUnread(onChange) {
   const rooms = new Map(); // room -> { last, read }
 
   function get(room) {
-    if (!rooms.has(room)) rooms.set(room, { last: 0, read: 0 });
+    // listed: unread mentions as the room list counted them; live: numbers of those seen since
+    if (!rooms.has(room)) rooms.set(room, { last: 0, read: 0, listed: 0, live: [] });
     return rooms.get(room);
   }
 
@@ -21,6 +22,12 @@ export function createUnread(onChange) {
       for (const r of list) {
         bump(r.name, "last", r.message_count);
         if (typeof r.unread === "number") bump(r.name, "read", r.message_count - r.unread);
+        if (typeof r.mentions === "number") {
+          const st = get(r.name);
+          st.listed = r.mentions;
+          st.live = st.live.filter((n) => n > r.message_count);
+          onChange(r.name);
+        }
       }
     },
     // A message arrived; the user's own count as read.
@@ -33,6 +40,20 @@ export function createUnread(onChange) {
     },
     readOf(room) {
       return get(room).read;
+    },
+    // A message that mentions the user arrived (live).
+    mention(room, n) {
+      const st = get(room);
+      if (n > st.read && !st.live.includes(n)) {
+        st.live.push(n);
+        onChange(room);
+      }
+    },
+    // Unread messages that mention the user: none once the room is read to its end.
+    mentions(room) {
+      const st = get(room);
+      if (st.read >= st.last) return 0;
+      return st.listed + st.live.filter((n) => n > st.read).length;
     },
     count(room) {
       const st = get(room);

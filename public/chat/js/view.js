@@ -1,7 +1,9 @@
 // The message list: keyed DOM updates (no full re-render, so focus and scroll survive),
 // grouping, day separators, sticky-bottom scrolling, the "new messages" pill, and
 // announcements for screen readers.
-import { appendRichText, dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { appendFormatted } from "./markup.js";
+import { editedMark, reactionRow, replyQuote, statusNote, toolbar } from "./msgparts.js";
 import { renderFiles } from "./files.js";
 import { seenLine } from "./receipts.js";
 
@@ -25,6 +27,10 @@ function rowsFor(items) {
       rows.push({ key: `day:${day}`, kind: "day", ts: item.ts });
       prev = null;
     }
+    if (item.firstNew) {
+      rows.push({ key: "new-since", kind: "new" });
+      prev = null;
+    }
     const grouped =
       prev !== null && prev.user === item.user && item.ts - prev.ts < GROUP_MS && prev.status !== "failed";
     rows.push({ key: `msg:${item.key}`, kind: "msg", item, grouped });
@@ -35,9 +41,25 @@ function rowsFor(items) {
 
 function signature(row) {
   if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
+  if (row.kind === "new") return "new";
   const { item } = row;
-  const files = (item.files || []).map((f) => f && f.id);
-  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped, item.seen, files]);
+  return JSON.stringify([
+    item.user,
+    item.text,
+    item.ts,
+    item.mine,
+    item.status,
+    item.error,
+    row.grouped,
+    item.seen,
+    item.mentionsMe,
+    item.deleted,
+    item.edited,
+    item.replyTo,
+    item.reactions,
+    item.canEdit,
+    (item.files || []).map((f) => f && f.id),
+  ]);
 }
 
 export function createView({ scroller, list, topNote, pill, announcer }, actions) {
@@ -60,14 +82,33 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
   }
 
   function fillDay(li, row) {
+    // A heading per day (screen readers jump by them); list items, as an <ol> holds only those.
     li.className = "day";
-    li.setAttribute("role", "separator");
-    li.replaceChildren(el("span", "", dayLabel(row.ts)));
+    li.replaceChildren(el("h2", "", dayLabel(row.ts)));
+  }
+
+  function fillNew(li) {
+    li.className = "new-since";
+    li.id = "new-since";
+    li.tabIndex = -1;
+    li.replaceChildren(el("span", "", "New since you were last here"));
   }
 
   function fillMessage(li, row) {
     const { item, grouped } = row;
-    li.className = ["msg", item.mine ? "mine" : "theirs", grouped ? "grouped" : "first", item.status]
+    if (item.id) li.dataset.id = item.id;
+    if (item.deleted) {
+      li.className = "msg deleted";
+      li.replaceChildren(el("p", "deleted-note", "This message was deleted."));
+      return;
+    }
+    li.className = [
+      "msg",
+      item.mine ? "mine" : "theirs",
+      grouped ? "grouped" : "first",
+      item.status,
+      item.mentionsMe && !item.mine ? "mentioned" : "",
+    ]
       .filter(Boolean)
       .join(" ");
     const parts = [];
@@ -81,17 +122,22 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     if (!item.mine && !grouped) content.append(el("div", "author", item.user));
     const bubble = el("div", "bubble");
     if (item.mine || grouped) bubble.append(el("span", "sr-only", item.mine ? "You: " : `${item.user}: `));
+    if (item.replyTo) bubble.append(replyQuote(item.replyTo));
     const text = el("span", "text");
-    appendRichText(text, item.text);
+    appendFormatted(text, item.text, { isMe: actions.isMe });
     const time = el("time", "time", formatTime(item.ts));
     time.dateTime = new Date(item.ts).toISOString();
     time.title = formatFull(item.ts);
-    bubble.append(text, " ", time);
+    bubble.append(text, " ");
+    if (item.edited) bubble.append(editedMark(item.edited), " ");
+    bubble.append(time);
     content.append(bubble);
     const files = renderFiles(item.files);
     if (files) content.append(files);
     if (files && !item.text) bubble.classList.add("bare"); // files alone: no empty bubble
-    const note = statusNote(item);
+    if (item.reactions && item.reactions.length) content.append(reactionRow(item.id, item.reactions));
+    if (item.id && item.status === "sent") content.append(toolbar(item));
+    const note = statusNote(item, actions);
     if (note) content.append(note);
     if (item.seen && item.seen.length) {
       const seen = el("div", "seen", seenLine(item.seen));
@@ -100,27 +146,6 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     }
     parts.push(content);
     li.replaceChildren(...parts);
-  }
-
-  function statusNote(item) {
-    if (item.status === "sending") return el("div", "note", item.error ? "Retrying…" : "Sending…");
-    if (item.status === "pending") {
-      return el("div", "note", item.error ? `Waiting to send: ${item.error}` : "Waiting to send…");
-    }
-    if (item.status !== "failed") return null;
-    const note = el("div", "note error");
-    note.append(el("span", "", `Not sent: ${item.error}`));
-    for (const [label, action] of [
-      ["Retry", actions.onRetry],
-      ["Edit", actions.onEdit],
-      ["Delete", actions.onDiscard],
-    ]) {
-      const b = el("button", "link-btn", label);
-      b.type = "button";
-      b.addEventListener("click", () => action(item.clientId));
-      note.append(" ", b);
-    }
-    return note;
   }
 
   // The first message visible at the top, so prepending history can keep it in place.
@@ -172,6 +197,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
         if (li.dataset.sig !== sig) {
           const hadFocus = li.contains(document.activeElement);
           if (row.kind === "day") fillDay(li, row);
+          else if (row.kind === "new") fillNew(li);
           else fillMessage(li, row);
           li.dataset.sig = sig;
           if (hadFocus) {
