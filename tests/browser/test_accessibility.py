@@ -94,6 +94,8 @@ def test_a_phone_has_big_tap_targets_and_enter_types_a_new_line(chat: Chat) -> N
     page = chat.open(chat.person("tess", viewport=PHONE, has_touch=True, is_mobile=True))
     small = page.evaluate(
         """() => [...document.querySelectorAll("button, a[href], input, textarea")]
+          // A file input is tapped through its label (the input itself is visually hidden).
+          .map((el) => (el.type === "file" && el.labels.length ? el.labels[0] : el))
           .filter((el) => el.checkVisibility() && !el.closest(".sr-only, .skip-link"))
           .map((el) => [el.id || el.className || el.tagName, el.getBoundingClientRect()])
           .filter(([, r]) => r.width < 44 || r.height < 44)
@@ -180,7 +182,10 @@ def test_a_messages_actions_are_reached_from_the_keyboard(chat: Chat) -> None:
     expect(page.locator("#composer-context")).to_contain_text("Replying to lia")
     page.keyboard.press("Escape")
     expect(page.locator("#composer-context")).to_be_hidden()
-    # Hidden toolbars are not in the way: from the list, one Tab reaches the message box.
+    # Hidden toolbars are not in the way: from the list, Tab reaches the attach control, then
+    # the message box.
     page.locator("#scroller").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#attach-input")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator("#composer-input")).to_be_focused()
