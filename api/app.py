@@ -92,7 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
+        redis = commands_client(
+            settings.redis_url,
+            settings.redis_max_connections,
+            settings.redis_timeout_seconds,
+            settings.redis_idle_seconds,
+        )
         send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
             per_window=settings.send_rate_count,
