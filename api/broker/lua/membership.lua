@@ -9,7 +9,7 @@ else
   changed = redis.call('SREM', KEYS[1], ARGV[2])
 end
 if changed == 1 then
-  redis.call('PUBLISH', ARGV[3], envelope('access', '', ARGV[4]))
-  redis.call('PUBLISH', ARGV[5], envelope('membership', '', ARGV[6]))
+  redis.call(PUBLISH, ARGV[3], envelope('access', '', ARGV[4]))
+  redis.call(PUBLISH, ARGV[5], envelope('membership', '', ARGV[6]))
 end
 return changed

@@ -48,5 +48,5 @@ redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
 redis.call('ZADD', KEYS[3], string.match(id, '^(%d+)'), ARGV[2])
 -- The sender has read what they wrote (quietly: no read event for it).
 redis.call('HSET', KEYS[9], ARGV[6], read_position(ARGV[6], account[1], id, n, ARGV[2]))
-redis.call('PUBLISH', ARGV[1], message_envelope(id, n, account[1], ARGV[3]))
+redis.call(PUBLISH, ARGV[1], message_envelope(id, n, account[1], ARGV[3]))
 return {1, id, n, account[1]}

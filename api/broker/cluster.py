@@ -1,0 +1,65 @@
+"""A Redis Cluster behind REDIS_URL: found out from `INFO cluster` (no setting), and the cluster's
+commands client, with the same deadline, the same blocking budget and the same errors as on one
+Redis.
+
+redis-py's async cluster client refuses a command outright when a node's connections are all in
+use: here a burst waits for one of `max_connections` calls in flight instead. While a slot moves,
+that client can also fail with errors that are not RedisError (an AttributeError on a node it has
+just dropped): they become a ClusterError, so that the caller answers 503 like any Redis failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import ClusterError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.broker.connection import DEFAULT_TIMEOUT, _socket_options
+
+logger = logging.getLogger(__name__)
+
+
+async def is_cluster(url: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether the Redis at `url` runs in cluster mode (cluster_enabled:1)."""
+    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        info = await client.info("cluster")
+    finally:
+        await client.aclose()
+    return bool(int(info.get("cluster_enabled", 0)))
+
+
+class _ClusterDeadline(RedisCluster):
+    deadline = DEFAULT_TIMEOUT
+    budget: asyncio.Semaphore
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.deadline), self.budget:
+                return await super().execute_command(*args, **kwargs)
+        except TimeoutError:
+            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+        except (RedisError, asyncio.CancelledError):
+            raise
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            logger.warning("the cluster client failed while the cluster changed: %s: %s", type(exc).__name__, exc)
+            raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
+
+
+def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> RedisCluster:
+    """Every command within `timeout`, at most `max_connections` in flight (the rest wait)."""
+    client = _ClusterDeadline.from_url(
+        url,
+        max_connections=max_connections,
+        decode_responses=True,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        **_socket_options(url),
+    )
+    client.deadline = timeout
+    client.budget = asyncio.Semaphore(max_connections)
+    return client
