@@ -23,9 +23,9 @@ from api.broker.connection import DEFAULT_TIMEOUT, _socket_options
 logger = logging.getLogger(__name__)
 
 
-async def is_cluster(url: str, timeout: float = DEFAULT_TIMEOUT) -> bool:
+async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
     """Whether the Redis at `url` runs in cluster mode (cluster_enabled:1)."""
-    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    client = Redis.from_url(url, socket_connect_timeout=deadline, socket_timeout=deadline)
     try:
         info = await client.info("cluster")
     finally:
@@ -60,6 +60,7 @@ def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIME
         socket_timeout=timeout,
         **_socket_options(url),
     )
+    assert isinstance(client, _ClusterDeadline)
     client.deadline = timeout
     client.budget = asyncio.Semaphore(max_connections)
     return client

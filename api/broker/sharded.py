@@ -91,7 +91,7 @@ class ShardedPubSub:
         for node in [*self._seeds, *self._shards]:
             client = Redis(host=node[0], port=node[1], password=self._password, socket_timeout=self._timeout)
             try:
-                ranges: Any = await client.execute_command("CLUSTER SLOTS")
+                ranges: Any = await client.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
             except (RedisError, OSError) as exc:
                 failure = exc
                 continue

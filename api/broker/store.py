@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from api.broker import keys, scripts
 from api.domain.identity import Identity
@@ -78,12 +80,15 @@ class Bounds:
 
 
 class MessageStore:
-    def __init__(self, redis: Redis, maxlen: int, idempotency_seconds: int, limits: SendLimits) -> None:
+    def __init__(self, redis: Redis | RedisCluster, maxlen: int, idempotency_seconds: int, limits: SendLimits) -> None:
         self._redis = redis
         self._maxlen = maxlen
         self._idem_ttl = idempotency_seconds
         self._limits = limits
+        self._cluster = isinstance(redis, RedisCluster)
         self._send = scripts.register(redis, "send")
+        self._send_sender = scripts.register(redis, "send_sender")
+        self._send_room = scripts.register(redis, "send_room")
 
     async def send(self, room: str, who: Identity, text: str, client_id: str | None) -> SendResult:
         """Stores and publishes a message, at most once per idempotency key. Every send has one:
@@ -97,31 +102,34 @@ class MessageStore:
         # Per sender, so one person's client_id cannot shadow another's; '~' is no client_id's.
         key, ttl = (client_id, self._idem_ttl) if client_id else ("~" + secrets.token_urlsafe(12), SERVER_KEY_SECONDS)
         limits = self._limits
-        reply = await self._send(
-            keys=[
-                keys.stream(room),
-                keys.idempotency(room, f"{who.user_id}:{key}"),
-                keys.ROOMS,
-                keys.room(room),
-                keys.members(room),
-                keys.account(who.user_id),
-                keys.sessions(who.user_id),
-                keys.send_rate(who.user_id),
-                keys.reads(room),
-            ],
-            args=[
-                keys.live(room),
-                room,
-                body,
-                self._maxlen,
-                ttl,
-                who.user_id,
-                who.sid,
-                limits.guest_idle_ms,
-                limits.per_window,
-                limits.window_ms,
-            ],
-        )
+        if self._cluster:
+            reply = await self._send_on_cluster(room, who, body, key, ttl)
+        else:
+            reply = await self._send(
+                keys=[
+                    keys.stream(room),
+                    keys.idempotency(room, f"{who.user_id}:{key}"),
+                    keys.ROOMS,
+                    keys.room(room),
+                    keys.members(room),
+                    keys.account(who.user_id),
+                    keys.sessions(who.user_id),
+                    keys.send_rate(who.user_id),
+                    keys.reads(room),
+                ],
+                args=[
+                    keys.live(room),
+                    room,
+                    body,
+                    self._maxlen,
+                    ttl,
+                    who.user_id,
+                    who.sid,
+                    limits.guest_idle_ms,
+                    limits.per_window,
+                    limits.window_ms,
+                ],
+            )
         status = SendStatus(int(reply[0]))
         if status is SendStatus.SENT:
             id, number, author = str(reply[1]), str(reply[2]), str(reply[3])
@@ -135,6 +143,34 @@ class MessageStore:
         if status is SendStatus.RATE_LIMITED:
             return SendResult(status, retry_ms=int(reply[1]))
         return SendResult(status)
+
+    async def _send_on_cluster(self, room: str, who: Identity, body: str, key: str, ttl: int) -> Any:
+        """The two halves of a send on a Redis Cluster, where one script reaches one slot: the
+        sender's checks in the account's slot, then the message in the room's, while the room
+        index (a slot of its own) learns of the activity. Two round trips."""
+        limits = self._limits
+        checked = await self._send_sender(
+            keys=[keys.account(who.user_id), keys.sessions(who.user_id), keys.send_rate(who.user_id)],
+            args=[who.sid, limits.guest_idle_ms, limits.per_window, limits.window_ms],
+        )
+        if int(checked[0]) != 1:
+            return checked
+        stored, _ = await asyncio.gather(
+            self._send_room(
+                keys=[
+                    keys.stream(room),
+                    keys.idempotency(room, f"{who.user_id}:{key}"),
+                    keys.room(room),
+                    keys.members(room),
+                    keys.reads(room),
+                    keys.live(room),
+                ],
+                args=[room, body, self._maxlen, ttl, who.user_id, str(checked[1])],
+            ),
+            # GT: activity only moves forward. A send refused as not a member's still moves it.
+            self._redis.zadd(keys.ROOMS, {room: int(time.time() * 1000)}, gt=True),
+        )
+        return stored
 
     async def page(
         self,
