@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from api.broker import keys
 from api.broker.accounts import AccountStore
+from api.broker.accounts_cluster import ClusterAccountStore
 from api.broker.backend import Backend, RedisPubSub
 from api.broker.cluster import cluster_client, is_cluster
 from api.broker.connection import commands_client, subscriber_client
@@ -28,6 +29,7 @@ from api.broker.opening import StreamOpening
 from api.broker.presence import Presence
 from api.broker.rates import RateCounters
 from api.broker.rooms import RoomStore
+from api.broker.rooms_cluster import ClusterRoomStore
 from api.broker.sharded import ShardedPubSub
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if cluster:
             # The stores use only commands a cluster client has too, each script within one slot.
             client = cluster_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
-            redis = cast(Redis, client)
+            redis = cast(Redis, client)  # the stores check which it is where it matters
         else:
             redis = commands_client(
                 settings.redis_url,
@@ -138,8 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         presence = Presence(
             redis, settings.presence_ttl_seconds, settings.presence_grace_seconds, settings.guest_idle_seconds
         )
-        room_store = RoomStore(redis)
-        account_store = AccountStore(redis, settings.guest_idle_seconds, settings.token_ttl_seconds)
+        room_store = (ClusterRoomStore if cluster else RoomStore)(redis)
+        account_store = (ClusterAccountStore if cluster else AccountStore)(
+            redis, settings.guest_idle_seconds, settings.token_ttl_seconds
+        )
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
         meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)

@@ -177,10 +177,19 @@ def wait_until_ready(
 class RedisServer:
     """A redis-server subprocess on 127.0.0.1; `persistent` keeps an append-only file in `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, persistent: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        persistent: bool = False,
+        extra: tuple[str, ...] = (),
+        min_version: tuple[int, ...] = (6, 2),
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.persistent = persistent
+        self.extra = extra  # more server options ("--cluster-enabled", "yes", ...)
+        self.min_version = min_version
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -190,7 +199,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            find_redis_server(),
+            find_redis_server(self.min_version),
             "--port",
             str(self.port),
             "--bind",
@@ -210,6 +219,7 @@ class RedisServer:
         ]
         if self.persistent:
             args += ["--appendfsync", "everysec"]
+        args += self.extra
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=sys.stderr)
         try:
             wait_until_ready(
