@@ -114,21 +114,33 @@ class LocalCluster:
             time.sleep(0.05)
 
     def move_slot(self, slot: int, target: int) -> None:
-        """Migrates `slot` with its keys to the server `target` (SETSLOT IMPORTING/MIGRATING,
-        MIGRATE in batches, SETSLOT NODE on every node)."""
+        """Migrates `slot` with its keys to the server `target`."""
+        source = self.start_move(slot, target)
+        self.move_keys(slot, source, target)
+        self.end_move(slot, target)
+
+    def start_move(self, slot: int, target: int) -> int:
+        """Marks `slot` as migrating to `target` (SETSLOT IMPORTING and MIGRATING); its source."""
         source = self.owner(slot)
-        source_id, target_id = self.node_id(source), self.node_id(target)
         with self.client(source) as src, self.client(target) as dst:
-            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
-            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+            dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", self.node_id(source))
+            src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", self.node_id(target))
+        return source
+
+    def move_keys(self, slot: int, source: int, target: int) -> None:
+        """MIGRATEs the slot's keys in batches: from now on its commands run on `target` (ASK)."""
+        with self.client(source) as src:
             while batch := src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
                 src.execute_command("MIGRATE", "127.0.0.1", self.servers[target].port, "", 0, 5000, "KEYS", *batch)
-            dst.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
-            src.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
-        for i in range(len(self.servers)):
-            if i not in (source, target):
-                with self.client(i) as r:
-                    r.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+    def end_move(self, slot: int, target: int, nodes: list[int] | None = None) -> None:
+        """Gives `slot` to `target` (SETSLOT NODE) on `nodes` (default: every node, the target
+        first). While the source does not know yet, it sends the slot's commands to the target."""
+        order = [target, *(i for i in range(len(self.servers)) if i != target)] if nodes is None else nodes
+        target_id = self.node_id(target)
+        for i in order:
+            with self.client(i) as r:
+                r.execute_command("CLUSTER", "SETSLOT", slot, "NODE", target_id)
 
     def flush(self) -> None:
         for i in range(len(self.servers)):

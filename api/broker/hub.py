@@ -158,8 +158,15 @@ class Hub:
         backend = self._backend
         while not self._stopping:
             try:
-                await backend.connect(self.local_rooms())
+                subscribed = set(self.local_rooms())
+                await backend.connect(list(subscribed))
                 await self._catch_up()
+                # Rooms first followed while connecting were not added to the backend (it was not
+                # connected): add them before the hub says it is, with nothing awaited in between.
+                while missing := [room for room in self._rooms if room not in subscribed]:
+                    await backend.add_rooms(missing)
+                    subscribed.update(missing)
+                    await self._catch_up(missing)
                 self.connected.set()
                 if attempt:
                     logger.info("hub reconnected to Redis")

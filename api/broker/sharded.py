@@ -118,21 +118,22 @@ class ShardedPubSub:
         return shard
 
     async def _subscribe(self, channels: list[str]) -> None:
-        """SSUBSCRIBEs each channel on its owner and returns once every owner confirmed."""
+        """SSUBSCRIBEs each channel on its owner and returns once every owner confirmed. One
+        SSUBSCRIBE names channels of one slot only."""
         loop = asyncio.get_running_loop()
-        by_node: dict[Node, list[str]] = {}
+        by_slot: dict[int, list[str]] = {}
         for channel in channels:
-            by_node.setdefault(self._owner(channel), []).append(channel)
+            by_slot.setdefault(key_slot(channel.encode()), []).append(channel)
         waits = []
-        for node, group in by_node.items():
-            shard = await self._shard(node)
+        for group in by_slot.values():
+            shard = await self._shard(self._owner(group[0]))
             for channel in group:
                 self._pending[channel] = future = loop.create_future()
                 waits.append(future)
                 shard.channels.add(channel)
             await shard.pubsub.ssubscribe(*group)
             if shard.reader is None:
-                shard.reader = asyncio.create_task(self._read(shard), name=f"hub-shard-{node[1]}")
+                shard.reader = asyncio.create_task(self._read(shard), name=f"hub-shard-{shard.node[1]}")
         async with asyncio.timeout(self._timeout):
             await asyncio.gather(*waits)
 
