@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 import httpx
 from redis.crc import key_slot
@@ -30,6 +31,10 @@ async def send_until_stored(
         progress["refused"] += 1
         await asyncio.sleep(0.05)  # a client's backoff, not synchronisation
     raise AssertionError(f"{text} was never stored")
+
+
+def has_all(reader: ResumingSSE, count: int) -> bool:
+    return len(reader.messages) >= count
 
 
 def subscriptions(cluster: LocalCluster) -> tuple[list[str], int]:
@@ -100,11 +105,7 @@ async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_dupl
         assert cluster.owner(slot) == 2
         for (room, i), reader in readers.items():
             wanted = [f"m{n}" for n in range(SENDS) if (n % 2 == 0) == (room == moving)]
-            await eventually(
-                lambda reader=reader, wanted=wanted: len(reader.messages) >= len(wanted),
-                timeout=15,
-                what=f"{room}'s messages on server {i}",
-            )
+            await eventually(partial(has_all, reader, len(wanted)), timeout=15, what=f"{room}'s messages on server {i}")
             assert [m["text"] for m in reader.messages] == wanted, (room, i)
         # The moved room's channel is subscribed on its new shard only.
         with cluster.client(2) as r:
