@@ -11,10 +11,12 @@ just dropped): they become a ClusterError, so that the caller answers 503 like a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterPipeline
 from redis.exceptions import ClusterError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -33,21 +35,39 @@ async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
     return bool(int(info.get("cluster_enabled", 0)))
 
 
+async def _bounded(client: _ClusterDeadline, call: Any, budget: bool = True) -> Any:
+    try:
+        async with asyncio.timeout(client.deadline), client.budget if budget else contextlib.nullcontext():
+            return await call
+    except TimeoutError:
+        raise RedisTimeoutError(f"Redis did not answer within {client.deadline} s") from None
+    except (RedisError, asyncio.CancelledError):
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        logger.warning("the cluster client failed while the cluster changed: %s: %s", type(exc).__name__, exc)
+        raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
+
+
+class _Pipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        client = self.cluster_client
+        assert isinstance(client, _ClusterDeadline)
+        # Not counted in the budget: it may run commands through the client, which counts them.
+        result: list[Any] = await _bounded(client, super().execute(raise_on_error, allow_redirections), budget=False)
+        return result
+
+
 class _ClusterDeadline(RedisCluster):
     deadline = DEFAULT_TIMEOUT
     budget: asyncio.Semaphore
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            async with asyncio.timeout(self.deadline), self.budget:
-                return await super().execute_command(*args, **kwargs)
-        except TimeoutError:
-            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
-        except (RedisError, asyncio.CancelledError):
-            raise
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-            logger.warning("the cluster client failed while the cluster changed: %s: %s", type(exc).__name__, exc)
-            raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
+        return await _bounded(self, super().execute_command(*args, **kwargs))
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)
+        return _Pipeline(self, transaction)  # type: ignore[abstract]
 
 
 def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> RedisCluster:
