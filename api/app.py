@@ -21,8 +21,11 @@ from api.broker import keys
 from api.broker.accounts import AccountStore
 from api.broker.accounts_cluster import ClusterAccountStore
 from api.broker.backend import Backend, RedisPubSub
+from api.broker.blobs import open_blob_store, store_origin
+from api.broker.changes import ChangeStore
 from api.broker.cluster import cluster_client, is_cluster
 from api.broker.connection import commands_client, subscriber_client
+from api.broker.files import FileStore
 from api.broker.hub import Hub
 from api.broker.layout import ensure_layout
 from api.broker.opening import StreamOpening
@@ -37,13 +40,27 @@ from api.broker.subscription import End
 from api.config import Settings, get_settings
 from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.observability.metrics import Metrics
-from api.transport import errors, events, health, messages, metrics, rooms, session, signals, websocket
+from api.transport import (
+    conversation,
+    errors,
+    events,
+    files,
+    health,
+    messages,
+    metrics,
+    rooms,
+    session,
+    signals,
+    websocket,
+)
 from api.transport.body import BodyLimit
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
 from api.transport.shutdown import Drain, TrackRequests
 from api.usecases.accounts import Accounts
+from api.usecases.conversation import Conversation
+from api.usecases.files import FileLimits, Files
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
 from api.usecases.rooms import Rooms
@@ -147,9 +164,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
         meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)
-        limits = Limits(
-            RateCounters(redis), settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute
+        counters = RateCounters(redis)
+        limits = Limits(counters, settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute)
+        blobs = open_blob_store(settings)
+        file_limits = FileLimits(
+            settings.files_max_bytes,
+            settings.files_direct_max_bytes,
+            settings.files_rate_per_hour,
+            settings.image_max_pixels,
         )
+        sharing = Files(FileStore(redis, settings.files_unattached_seconds), blobs, room_store, counters, file_limits)
         try:
             await ensure_layout(redis)
         except (RedisError, OSError) as exc:
@@ -171,8 +195,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "limits": limits,
                 "quota": StreamQuota(settings.streams_per_address),
                 "metrics": meters,
-                "messaging": Messaging(store, room_store, signal_store, streams, settings.max_message_chars, meters),
+                "messaging": Messaging(
+                    store, room_store, account_store, signal_store, streams, settings.max_message_chars, meters
+                ),
+                "conversation": Conversation(
+                    ChangeStore(redis, settings.stream_maxlen),
+                    account_store,
+                    counters,
+                    max_chars=settings.max_message_chars,
+                    admins=settings.admins,
+                    per_window=settings.send_rate_count,
+                    window_seconds=settings.send_rate_window_seconds,
+                ),
                 "signaling": Signaling(room_store, signal_store, presence),
+                "files": sharing,
             }
         finally:
             drain.uninstall()
@@ -180,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
             await hub.stop(wait=drain.remaining(default=5))
+            await blobs.aclose()
             await redis.aclose()
 
     app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
@@ -187,12 +224,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TrackRequests, drain=drain)
     errors.install(app)
     # Outermost last: the security headers reach every answer, the body limit's 413 too.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, larger=[files.upload_limit(settings.files_max_bytes)]
+    )
     docs = [path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path]
-    app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs)
+    app.add_middleware(
+        SecurityHeaders, trust_proxy=settings.trust_proxy, docs_paths=docs, file_origin=store_origin(settings)
+    )
     # Outermost: the request log sees every answer as sent, and its whole time.
     app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
-    for module in (session, rooms, messages, signals, events, websocket, health):
+    for module in (session, rooms, messages, conversation, signals, events, websocket, health, files):
         app.include_router(module.router)
     if settings.metrics_token or not settings.production:
         app.include_router(metrics.router)  # in production only behind METRICS_TOKEN

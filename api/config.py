@@ -13,6 +13,8 @@ ON_VERCEL = bool(os.environ.get("VERCEL"))
 ON_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 # Many short-lived instances share one Redis there (a free tier allows 30 connections in all).
 SERVERLESS = ON_VERCEL or ON_LAMBDA
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -82,12 +84,32 @@ class Settings(BaseSettings):
     room_create_rate_per_hour: int = Field(10, gt=0, description="Rooms one person (or address) may create.")
     chat_admins: str = Field("", description="Comma-separated registered names that may remove and delete.")
     public_dir: str = Field(
-        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "public"),
+        os.path.join(_ROOT, "public"),
         description="Static browser app, mounted when the folder exists.",
     )
     metrics_token: str = Field(
         "", description="Bearer token /api/metrics asks for; unset: open, except in production, where it is off."
     )
+    files_url: str = Field(
+        "file://" + os.path.join(_ROOT, "data", "files"),
+        description="Where file bytes go: file://PATH, or s3://BUCKET[/PREFIX] with the AWS_* variables.",
+    )
+    files_max_bytes: int = Field(4 * MIB, gt=0, description="Largest upload through the app (Vercel cuts at 4.5 MB).")
+    files_direct_max_bytes: int = Field(
+        100 * MIB, gt=0, description="Largest signed direct upload to an S3 store (for files over FILES_MAX_BYTES)."
+    )
+    files_rate_per_hour: int = Field(60, gt=0, description="Uploads one person may make per hour.")
+    files_unattached_seconds: int = Field(
+        86400, gt=0, description="An upload not attached to a message within this is deleted."
+    )
+    files_url_seconds: int = Field(300, gt=0, description="Life of a signed S3 download or upload URL.")
+    image_max_pixels: int = Field(40_000_000, gt=0, description="Largest image (width x height x frames) decoded.")
+    aws_access_key_id: str = Field("", description="S3 store: access key (standard AWS variable).")
+    aws_secret_access_key: str = Field("", description="S3 store: secret key.")
+    aws_session_token: str = Field("", description="S3 store: session token of temporary credentials.")
+    aws_region: str = Field("", description="S3 store: region (else AWS_DEFAULT_REGION, else us-east-1).")
+    aws_default_region: str = Field("")
+    aws_endpoint_url: str = Field("", description="S3 store: endpoint of an S3-compatible store (http allowed).")
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as JSON objects.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO")
 

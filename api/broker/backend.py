@@ -95,8 +95,8 @@ class RedisPubSub:
     async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
         if room.startswith(keys.USER_ROOM):
             return
-        async for entry_id, message in self._store.replay(room, after):
-            yield Event(room, "message", message, entry_id)
+        async for event in self._store.replay(room, after):
+            yield event
 
     async def disconnect(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

@@ -47,6 +47,25 @@ def reads(room: str) -> str:
     return _room(room, "reads")
 
 
+def edits(room: str) -> str:
+    """Changed messages as they now are (api.wire.changes): message id -> state, "id:r" -> reactions."""
+    return _room(room, "edits")
+
+
+def edited(room: str) -> str:
+    """The ids of changed messages by time, to forget a state once its message is trimmed."""
+    return _room(room, "edited")
+
+
+def mentions(room: str, user_id: str) -> str:
+    """The messages of a room mentioning someone (scored by their number `n`)."""
+    return _room(room, f"mentions:{user_id}")
+
+
+def mentions_prefix(room: str) -> str:
+    return _room(room, "mentions:")
+
+
 def typing(room: str, user_id: str) -> str:
     return _room(room, f"typing:{user_id}")
 
@@ -93,3 +112,16 @@ def room_of_channel(channel: str) -> str:
     tag = channel[len(PREFIX) + 1 : -len("}:live")]
     kind, _, name = tag.partition(":")
     return name if kind == "r" else USER_ROOM + name
+
+
+# Uploads not yet attached, by the time they expire: their blobs are deleted after them.
+FILES_PENDING = PREFIX + "files:pending"
+
+
+def file(room: str, file_id: str) -> str:
+    """A file's metadata, in its room's slot (`file_id` is ROOM.TOKEN)."""
+    return _room(room, f"file:{file_id}")
+
+
+def file_rate(user_id: str) -> str:
+    return _user(user_id, "rate:files")

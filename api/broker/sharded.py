@@ -215,8 +215,8 @@ class ShardedPubSub:
     async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
         if room.startswith(keys.USER_ROOM):
             return
-        async for entry_id, message in self._store.replay(room, after):
-            yield Event(room, "message", message, entry_id)
+        async for event in self._store.replay(room, after):
+            yield event
 
     async def disconnect(self) -> None:
         shards, self._shards = self._shards, {}

@@ -36,6 +36,9 @@ class Code(StrEnum):
     NOT_FOUND = "not_found"
     NO_SUCH_ROOM = "no_such_room"
     NO_SUCH_MESSAGE = "no_such_message"
+    MESSAGE_DELETED = "message_deleted"
+    INVALID_EMOJI = "invalid_emoji"
+    TOO_MANY_REACTIONS = "too_many_reactions"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NAME_TAKEN = "name_taken"
     NAME_REGISTERED = "name_registered"
@@ -47,6 +50,15 @@ class Code(StrEnum):
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     UNAVAILABLE = "redis_unavailable"
     STORE_FULL = "store_full"
+    NO_SUCH_FILE = "no_such_file"
+    FILE_TOO_LARGE = "file_too_large"
+    INVALID_IMAGE = "invalid_image"
+    IMAGE_TOO_LARGE = "image_too_large"
+    TOO_MANY_FILES = "too_many_files"
+    FILE_NOT_ATTACHABLE = "file_not_attachable"
+    UPLOAD_INCOMPLETE = "upload_incomplete"
+    FILES_NOT_CONFIGURED = "files_not_configured"
+    FILES_UNAVAILABLE = "files_unavailable"
 
 
 class DomainError(Exception):

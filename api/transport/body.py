@@ -4,6 +4,8 @@ limit, then parsed by its content type."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
@@ -57,23 +59,37 @@ def parse_message(content_type: str, body: bytes) -> dict[str, object]:
     raise DomainError(Code.UNSUPPORTED_MEDIA_TYPE, f"send application/json or text/plain, not {media}")
 
 
+# A path pattern (POST), its own body limit, and the error code and message past it.
+Larger = tuple[re.Pattern[str], int, Code, str]
+
+
 class BodyLimit:
     """ASGI middleware: a request body over `max_bytes` is answered 413 before the app sees it,
     refused on its declared Content-Length or as soon as the bytes read pass the limit (a chunked
-    body has no length). A body within the limit is handed on whole, once read."""
+    body has no length). A body within the limit is handed on whole, once read. `larger` gives
+    some POST paths (uploads) their own limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Sequence[Larger] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
+
+    def _limit(self, scope: Scope) -> tuple[int, Code, str]:
+        if scope.get("method") == "POST":
+            for pattern, limit, code, message in self.larger:
+                if pattern.fullmatch(scope["path"]):
+                    return limit, code, message
+        return self.max_bytes, Code.BODY_TOO_LARGE, f"request body is over {self.max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
         if headers is None or ("content-length" not in headers and "transfer-encoding" not in headers):
             await self.app(scope, receive, send)  # no body (streams, GETs): nothing to hold
             return
+        limit, code, refusal = self._limit(scope)
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, code, refusal)
             return
         body = bytearray()
         while True:
@@ -81,8 +97,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 return  # the client left before it finished sending
             body += message.get("body", b"")
-            if len(body) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if len(body) > limit:
+                await self._refuse(scope, receive, send, code, refusal)
                 return
             if not message.get("more_body", False):
                 break
@@ -97,7 +113,7 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = error_body(Code.BODY_TOO_LARGE, f"request body is over {self.max_bytes} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, code: Code, message: str) -> None:
+        error = error_body(code, message)
         # The rest of the body is never read: the connection cannot carry another request.
         await JSONResponse(error, status_code=413, headers={"Connection": "close"})(scope, receive, send)

@@ -20,6 +20,8 @@ from api.transport.client import client_address as client_address
 from api.transport.quota import StreamQuota
 from api.transport.schemas import ROOM_PATTERN, hint
 from api.usecases.accounts import Accounts
+from api.usecases.conversation import Conversation
+from api.usecases.files import Files
 from api.usecases.limits import Limits
 from api.usecases.messaging import Messaging
 from api.usecases.rooms import Rooms
@@ -49,11 +51,13 @@ SignerDep = Annotated[TokenSigner, Depends(_state("signer", TokenSigner))]
 AccountsDep = Annotated[Accounts, Depends(_state("accounts", Accounts))]
 RoomsDep = Annotated[Rooms, Depends(_state("rooms", Rooms))]
 MessagingDep = Annotated[Messaging, Depends(_state("messaging", Messaging))]
+ConversationDep = Annotated[Conversation, Depends(_state("conversation", Conversation))]
 StreamsDep = Annotated[Streams, Depends(_state("streams", Streams))]
 SignalingDep = Annotated[Signaling, Depends(_state("signaling", Signaling))]
 LimitsDep = Annotated[Limits, Depends(_state("limits", Limits))]
 QuotaDep = Annotated[StreamQuota, Depends(_state("quota", StreamQuota))]
 MetricsDep = Annotated[Metrics, Depends(_state("metrics", Metrics))]
+FilesDep = Annotated[Files, Depends(_state("files", Files))]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:

@@ -20,10 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.transport.client import is_https
 
-# Where the page may load images from. When files are stored on S3 (FILES_URL=s3://...),
-# /api/files/{id} redirects to the bucket: add its origin here, e.g.
-# "https://BUCKET.s3.REGION.amazonaws.com" (or AWS_ENDPOINT_URL's), and to vercel.json.
-IMAGE_SOURCES: tuple[str, ...] = ("'self'",)
+# Where the page may load images from: its own origin, and previews of files being attached
+# (blob:). With an S3 store (FILES_URL=s3://...), /api/files/{id} redirects to the bucket, and
+# large files are posted straight to it: the app adds the store's origin to img-src and
+# connect-src; on Vercel, add it to vercel.json too.
+IMAGE_SOURCES: tuple[str, ...] = ("'self'", "blob:")
 
 # Browsers that predate CSP3 (Safari before 16) do not count ws: and wss: of the page's own
 # host as 'self'; the app names it. Vercel's functions take no WebSockets, so its copy needs not.
@@ -34,13 +35,13 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DOCS_POLICY = "frame-ancestors 'none'"
 
 
-def page_policy(websocket_origin: str | None = None) -> str:
-    connect = "'self'" + (f" {websocket_origin}" if websocket_origin else "")
+def page_policy(websocket_origin: str | None = None, file_origin: str | None = None) -> str:
+    connect = " ".join(source for source in ("'self'", websocket_origin, file_origin) if source)
     directives = {
         "default-src": "'none'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": " ".join(IMAGE_SOURCES),
+        "img-src": " ".join((*IMAGE_SOURCES, file_origin) if file_origin else IMAGE_SOURCES),
         "connect-src": connect,
         "base-uri": "'none'",
         "form-action": "'self'",
@@ -60,9 +61,9 @@ COMMON = {
 }
 
 
-def page_headers(websocket_origin: str | None = None) -> dict[str, str]:
+def page_headers(websocket_origin: str | None = None, file_origin: str | None = None) -> dict[str, str]:
     """The headers of the browser app's files (without a WebSocket origin: as vercel.json has them)."""
-    return {**COMMON, "Content-Security-Policy": page_policy(websocket_origin)}
+    return {**COMMON, "Content-Security-Policy": page_policy(websocket_origin, file_origin)}
 
 
 def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -72,9 +73,12 @@ def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 class SecurityHeaders:
     """Pure ASGI middleware adding the headers above to every HTTP response that lacks them."""
 
-    def __init__(self, app: ASGIApp, trust_proxy: bool, docs_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, trust_proxy: bool, docs_paths: Iterable[str] = (), file_origin: str | None = None
+    ) -> None:
         self.app = app
         self.trust_proxy = trust_proxy
+        self.file_origin = file_origin
         self.docs_paths = frozenset(docs_paths)
         self.api = _raw({**COMMON, "Content-Security-Policy": API_POLICY})
         self.docs = _raw({**COMMON, "Content-Security-Policy": DOCS_POLICY})
@@ -89,7 +93,7 @@ class SecurityHeaders:
         elif path.startswith("/api/"):
             extra = self.api
         else:
-            extra = _raw(page_headers(self._websocket_origin(scope)))
+            extra = _raw(page_headers(self._websocket_origin(scope), self.file_origin))
 
         # A plain function handing back the next `send`'s awaitable: no extra coroutine frame per
         # event on a stream, and the hub's eager start still gets a coroutine.

@@ -54,13 +54,13 @@ _ERRORS = {
     400: "Malformed JSON or text that is not valid UTF-8 / Unicode.",
     401: "Sign-in required, or a bad or expired token (also: a private room, not signed in).",
     403: "Not a member of this private room.",
-    404: "No such room or message.",
+    404: "No such room, message or file.",
     409: "The name or room is taken.",
-    413: "The body or the message is too large.",
+    413: "The body, the message or the file is too large.",
     415: "Unsupported content type.",
-    422: "An invalid field, name, room, cursor or text (empty, control characters).",
+    422: "An invalid field, name, room, cursor, text (empty, control characters) or image.",
     429: "Too many requests: wait Retry-After seconds.",
-    503: "The message store is unreachable: retry after Retry-After seconds.",
+    503: "The message or file store is unreachable (retry after Retry-After seconds), or files are not set up.",
 }
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying.", "required": True, "schema": {"type": "integer"}}
@@ -144,6 +144,32 @@ class Members(BaseModel):
 # Messages
 
 
+class SharedFile(BaseModel):
+    """A file uploaded to a room: attach it with `"files": [id]` on a send."""
+
+    id: str
+    name: str = Field(description="As the uploader named it (path and control characters removed).")
+    type: str = Field(description="The media type told from the bytes (never from the name).")
+    size: int = Field(description="Bytes (of the re-encoded image, for images).")
+    url: str = Field(description="Download it here (the room's access rule applies).")
+    width: int | None = Field(None, description="Images: pixels, upright.")
+    height: int | None = None
+    thumbnail_url: str | None = Field(None, description="Images: at most 480 px, WebP.")
+
+
+class FileLimitsInfo(BaseModel):
+    max_bytes: int = Field(description="FILES_MAX_BYTES: the largest upload through the app.")
+    direct_max_bytes: int | None = Field(description="With an S3 store: the largest direct upload.")
+    max_files: int = Field(description="Files one message may attach.")
+
+
+class DirectUploadForm(BaseModel):
+    id: str
+    url: str = Field(description="POST the fields, then the file as the last part `file`, here.")
+    fields: dict[str, str]
+    max_bytes: int
+
+
 class Message(BaseModel):
     id: str = Field(description="The stream id: resume and page by it.")
     ts: int = Field(description="Epoch milliseconds (the id's first part).")
@@ -153,6 +179,7 @@ class Message(BaseModel):
     user: str = Field(description="The author's display name when it was sent.")
     text: str
     client_id: str | None = None
+    files: list[SharedFile] | None = None
 
 
 class TrimmedMessage(BaseModel):
@@ -166,6 +193,7 @@ class TrimmedMessage(BaseModel):
 class NewMessage(BaseModel):
     text: str = Field(description="1 to MAX_MESSAGE_CHARS characters; newline and tab are the only control characters.")
     client_id: str | None = Field(None, **hint(CLIENT_ID_PATTERN, "Sending it again returns the first message."))
+    files: list[str] | None = Field(None, max_length=10, description="Ids of your uploads to this room to attach.")
 
 
 class ReadPosition(BaseModel):

@@ -103,7 +103,9 @@ class _Handlers:
             if kind == "read":
                 await self._signaling.read(self._room, self._who, data.get("id"))
                 return None
-            sent = await self._messaging.send(self._room, self._who, data.get("text"), client_id)
+            sent = await self._messaging.send(
+                self._room, self._who, data.get("text"), client_id, data.get("reply_to"), data.get("files")
+            )
         except DomainError as exc:
             return events.signal("error", code=exc.code, message=exc.message, client_id=client_id)
         except RedisError as exc:

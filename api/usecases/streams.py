@@ -67,8 +67,8 @@ class Streams:
             if mark is not None:
                 yield mark
                 continue
-            async for entry_id, message in self._store.replay(room, sub.anchors[room]):
-                yield Event(room, "message", message, entry_id)
+            async for event in self._store.replay(room, sub.anchors[room]):
+                yield event
 
 
 def _position(sub: Subscription, room: str, after: StreamKey | None, bounds: Bounds) -> Event | None:

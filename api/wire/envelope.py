@@ -2,14 +2,15 @@
 
 An envelope is "kind\\nid\\ndata" (JSON never holds a raw newline); scripts build it with the
 Lua twin of `encode` in wire.lua. A stored message travels as its entry: data is
-"number\\nbody", made into the message JSON by api.wire.message on arrival.
+"number\\nbody", made into the message JSON by api.wire.message on arrival; a change to a
+message (edit, delete, reaction) travels as its entry's data, given its id on arrival.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from api.wire import message
+from api.wire import changes, message
 from api.wire.events import Event
 
 SEP = "\n"
@@ -30,4 +31,6 @@ def decode(room: str, payload: str) -> Event:
     if kind == "message":
         number, author, stored_body = data.split(SEP, 2)
         return Event(room, kind, message.message_json(id, number, author, stored_body), id)
+    if kind in changes.KINDS:
+        return Event(room, kind, changes.change_json(id, data), id)
     return Event(room, kind, data, id or None)

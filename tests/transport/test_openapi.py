@@ -105,10 +105,17 @@ def test_the_document_describes_bodies_errors_and_streams() -> None:
                     assert answer["content"]["application/json"]["schema"] == error, f"{method} {path} {status}"
                 if status in ("429", "503"):
                     assert answer["headers"]["Retry-After"]["required"], f"{method} {path} {status}"
-            if method == "post" and path != "/api/rooms/{room}/typing":
+            # Signals with nothing to say: typing, and a direct upload's completion.
+            if method == "post" and path not in (
+                "/api/rooms/{room}/typing",
+                "/api/rooms/{room}/uploads/{file_id}/complete",
+            ):
                 assert operation["requestBody"]["required"], f"{method} {path}"
     send = document["paths"]["/api/rooms/{room}/messages"]["post"]
     assert set(send["requestBody"]["content"]) == {"application/json", "text/plain"}
     assert {"413", "415", "429"} <= set(send["responses"])
     for path in ("/api/rooms/{room}/events", "/api/events"):
         assert set(document["paths"][path]["get"]["responses"]["200"]["content"]) == {"text/event-stream"}
+    upload = document["paths"]["/api/rooms/{room}/files"]["post"]
+    assert set(upload["requestBody"]["content"]) == {"multipart/form-data"}
+    assert {"201", "413", "422", "429", "503"} <= set(upload["responses"])

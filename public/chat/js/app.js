@@ -1,5 +1,6 @@
 // Wiring: who the user is, rooms, history, the live stream, the outbox and the views.
 import { createAccount } from "./account.js";
+import { createAttach } from "./attach.js";
 import { addMember, createRoom, fetchMembers, fetchPresence, postRead, postTyping } from "./api.js";
 import { createComposer } from "./composer.js";
 import { createConversation } from "./conversation.js";
@@ -60,8 +61,14 @@ const status = createStatus(els.status, {
   },
 });
 
+const attach = createAttach(
+  { form: els.composer.form, textarea: els.composer.input, dropZone: els.composer.form.closest("main") },
+  { room: () => (blocked ? null : room) },
+);
+
 const composer = createComposer(els.composer, {
   onSubmit: (text) => conversation.send(text),
+  hasFiles: () => attach.count() > 0,
   onInput: (text) => getKind() && !blocked && typing.input(room, text),
 });
 
@@ -126,6 +133,7 @@ const conversation = createConversation({
   view,
   loader,
   composer,
+  attach,
   receipts,
   unread,
   room: () => room,

@@ -1,6 +1,6 @@
 // The message box: Enter sends, Shift+Enter breaks the line, the box grows with its text,
 // and the text stays put unless the message was taken (sent or queued).
-export function createComposer({ form, input, error, retry }, { onSubmit, onInput }) {
+export function createComposer({ form, input, error, retry }, { onSubmit, onInput, hasFiles = () => false }) {
   function autosize() {
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, Math.round(innerHeight * 0.4))}px`;
@@ -8,7 +8,7 @@ export function createComposer({ form, input, error, retry }, { onSubmit, onInpu
 
   function submit() {
     const text = input.value;
-    if (!text.trim()) return;
+    if (!text.trim() && !hasFiles()) return;
     const problem = onSubmit(text);
     if (problem) {
       showError(problem);

@@ -13,6 +13,7 @@ export function createConversation({
   view,
   loader,
   composer,
+  attach,
   receipts,
   unread,
   room,
@@ -26,7 +27,7 @@ export function createConversation({
   const justWritten = new Set(); // client ids typed in this page, for giving text back on refusal
 
   const outbox = createOutbox({
-    send: (e) => authorized((auth) => postMessage(e.room, { text: e.text, client_id: e.client_id }, auth)),
+    send: (e) => authorized((auth) => postMessage(e.room, withFiles(e, { text: e.text, client_id: e.client_id }), auth)),
     onChange: () => render(),
     onTrouble,
     onSent: (entry, message) => receive(entry.room, [message]),
@@ -41,11 +42,20 @@ export function createConversation({
     const clean = text.trim();
     const length = [...clean].length;
     if (length > MAX_CHARS) return `Too long to send: ${length} characters, the limit is ${MAX_CHARS}.`;
-    const entry = outbox.add({ room: room(), text: clean, fields: { user: getName() } });
+    const taken = attach ? attach.take() : { files: [] };
+    if (taken.problem) return taken.problem;
+    if (!clean && !taken.files.length) return null;
+    const fields = taken.files.length ? { user: getName(), files: taken.files } : { user: getName() };
+    const entry = outbox.add({ room: room(), text: clean, fields });
     justWritten.add(entry.client_id);
     onSent();
     render({ toBottom: true });
     return null;
+  }
+
+  function withFiles(entry, body) {
+    const files = (entry.fields && entry.fields.files) || [];
+    return files.length ? { ...body, files: files.map((f) => f.id) } : body;
   }
 
   function paint(opts) {
@@ -60,14 +70,14 @@ export function createConversation({
       if (keys.has(key)) key = `i:${m.id}`;
       keys.add(key);
       const mine = isMe(m);
-      items.push({ key, user: m.user, text: m.text, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
+      items.push({ key, user: m.user, text: m.text, files: m.files, ts: m.ts, mine, status: "sent", seen: seen.get(m.id) || null });
     }
     // Pending ones follow the confirmed ones; once echoed, the confirmed copy takes their key.
     for (const e of outbox.entries(r)) {
       if (t.hasClientId(e.client_id)) continue;
       const user = (e.fields && e.fields.user) || getName();
       const { client_id: clientId, text, ts, status, error } = e;
-      items.push({ key: `c:${clientId}`, clientId, user, text, ts, mine: true, status, error });
+      items.push({ key: `c:${clientId}`, clientId, user, text, files: e.fields && e.fields.files, ts, mine: true, status, error });
     }
     view.render(items, opts);
     view.setTopNote(blocked() ? `#${r} is a private room. Ask one of its members to add you.` : loader.note(r));

@@ -2,6 +2,7 @@
 // grouping, day separators, sticky-bottom scrolling, the "new messages" pill, and
 // announcements for screen readers.
 import { appendRichText, dayKey, dayLabel, formatFull, formatTime, hueOf } from "./format.js";
+import { renderFiles } from "./files.js";
 import { seenLine } from "./receipts.js";
 
 const GROUP_MS = 5 * 60_000;
@@ -35,7 +36,8 @@ function rowsFor(items) {
 function signature(row) {
   if (row.kind === "day") return `day|${dayLabel(row.ts)}`;
   const { item } = row;
-  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped, item.seen]);
+  const files = (item.files || []).map((f) => f && f.id);
+  return JSON.stringify([item.user, item.text, item.ts, item.mine, item.status, item.error, row.grouped, item.seen, files]);
 }
 
 export function createView({ scroller, list, topNote, pill, announcer }, actions) {
@@ -86,6 +88,8 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     time.title = formatFull(item.ts);
     bubble.append(text, " ", time);
     content.append(bubble);
+    const files = renderFiles(item.files);
+    if (files) content.append(files);
     const note = statusNote(item);
     if (note) content.append(note);
     if (item.seen && item.seen.length) {

@@ -1,0 +1,107 @@
+"""Attaching uploads to messages: only one's own, only in their room, only once; unattached
+uploads expire and their bytes go."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+from fastapi.testclient import TestClient
+
+from api.broker import keys
+from tests.conftest import sign_in
+from tests.files.conftest import fetch
+from tests.files.pictures import photo
+from tests.files.test_files import download, upload
+from tests.helpers import wait_until
+
+
+def history(client: TestClient, room: str = "general") -> list[dict[str, object]]:
+    messages: list[dict[str, object]] = client.get(f"/api/rooms/{room}/messages").json()["messages"]
+    return messages
+
+
+def test_a_message_carries_its_files_for_everyone(store_client: TestClient, redis_sync: redis.Redis) -> None:
+    picture = upload(store_client, photo(), "cat.jpg").json()
+    notes = upload(store_client, b"notes", "notes.txt").json()
+    r = store_client.post("/api/rooms/general/messages", json={"text": "look", "files": [picture["id"], notes["id"]]})
+    assert r.status_code == 201, r.text
+    sent = r.json()
+    assert sent["files"] == [picture, notes]
+    assert history(store_client)[-1]["files"] == [picture, notes]
+    # Attached: kept for good, and anyone who may read the room may download it.
+    assert redis_sync.ttl(keys.file("general", picture["id"])) == -1
+    store_client.cookies.clear()
+    answer, data = download(store_client, picture["url"], headers={"Authorization": ""})
+    assert answer.status_code in (200, 302) and data[:3] == b"\xff\xd8\xff"
+    # Files alone make a message.
+    alone = upload(store_client, b"more", "more.txt").json()
+    r = store_client.post("/api/rooms/general/messages", json={"files": [alone["id"]]})
+    assert r.status_code == 201 and r.json()["text"] == "" and r.json()["files"] == [alone]
+
+
+def test_only_ones_own_unattached_uploads_to_the_room_can_be_attached(store_client: TestClient) -> None:
+    ada = dict(store_client.headers)
+    ben = sign_in(store_client, "ben")
+    bens = upload(store_client, b"ben's", headers=ben).json()
+    elsewhere = upload(store_client, b"other room", room="random", headers=ada).json()
+    mine = upload(store_client, b"mine", headers=ada).json()
+    before = len(history(store_client))
+    for files, code in (
+        ([bens["id"]], "file_not_attachable"),  # someone else's
+        ([elsewhere["id"]], "file_not_attachable"),  # another room's
+        (["general.AAAAAAAAAAAAAAAAAAAAAA"], "file_not_attachable"),  # no such file
+        ([mine["id"], bens["id"]], "file_not_attachable"),  # one bad one spoils the send
+        ("nope", "invalid_request"),
+        ([mine["id"]] * 1 + [f"general.{i:022d}" for i in range(10)], "too_many_files"),
+    ):
+        r = store_client.post("/api/rooms/general/messages", json={"text": "hi", "files": files}, headers=ada)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == code
+    assert len(history(store_client)) == before
+    # Attached once, never again.
+    first = store_client.post("/api/rooms/general/messages", json={"text": "1", "files": [mine["id"]]})
+    assert first.status_code == 201
+    again = store_client.post("/api/rooms/general/messages", json={"text": "2", "files": [mine["id"]]})
+    assert again.status_code == 422 and again.json()["error"]["code"] == "file_not_attachable"
+
+
+def test_unattached_uploads_expire_and_their_bytes_are_deleted(
+    files_app: Callable[..., TestClient], redis_sync: redis.Redis, tmp_path: Path
+) -> None:
+    with files_app(files_unattached_seconds=1) as client:
+        client.headers.update(sign_in(client, "ada"))
+        forgotten = upload(client, photo(), "forgotten.jpg").json()
+        kept = upload(client, b"kept", "kept.txt").json()
+        assert client.post("/api/rooms/general/messages", json={"text": "k", "files": [kept["id"]]}).status_code == 201
+        folder = tmp_path / "files"
+        assert (folder / forgotten["id"]).exists() and (folder / (forgotten["id"] + ".thumb")).exists()
+        wait_until(lambda: not redis_sync.exists(keys.file("general", forgotten["id"])), what="the upload to expire")
+        # Its time in the index (a minute's grace after expiry) has come: the next upload sweeps.
+        for file_id in (forgotten["id"], kept["id"]):
+            redis_sync.zadd(keys.FILES_PENDING, {file_id: 1})
+        upload(client, b"next")
+        assert not (folder / forgotten["id"]).exists() and not (folder / (forgotten["id"] + ".thumb")).exists()
+        assert (folder / kept["id"]).exists()
+        assert redis_sync.zcard(keys.FILES_PENDING) == 1  # the new upload's
+        assert client.get(forgotten["url"]).status_code == 404
+
+
+def test_a_deleted_messages_files_are_deleted_from_the_store(store_client: TestClient, redis_sync: redis.Redis) -> None:
+    picture = upload(store_client, photo(), "cat.jpg").json()
+    other = upload(store_client, b"stays", "stays.txt").json()
+    sent = store_client.post("/api/rooms/general/messages", json={"text": "see", "files": [picture["id"]]}).json()
+    kept = store_client.post("/api/rooms/general/messages", json={"text": "and", "files": [other["id"]]}).json()
+    answer, _ = download(store_client, picture["url"])
+    stored_at = answer.headers.get("location")  # on S3: the signed URL of the bytes
+    assert store_client.delete(f"/api/rooms/general/messages/{sent['id']}").status_code == 204
+    assert not redis_sync.exists(keys.file("general", picture["id"]))
+    for url in (picture["url"], picture["thumbnail_url"]):
+        assert store_client.get(url).status_code == 404
+    if stored_at is not None:
+        assert fetch(stored_at).status_code == 404  # gone from the bucket, not only forgotten
+    assert "files" not in history(store_client)[-2]
+    assert history(store_client)[-1]["files"] == [other] and kept["files"] == [other]
+    answer, data = download(store_client, other["url"])
+    assert data == b"stays"
