@@ -55,6 +55,22 @@ def test_accounts_on_a_cluster(app: TestClient) -> None:
     assert sign_in(app, "ada")  # a guest's last session ended: the name is free
 
 
+def test_conversation_on_a_cluster(app: TestClient) -> None:
+    ada, bob = sign_in(app, "ada"), sign_in(app, "bob")
+    first = app.post("/api/rooms/general/messages", json={"text": "hello @bob"}, headers=ada).json()
+    reply = app.post("/api/rooms/general/messages", json={"text": "hi", "reply_to": first["id"]}, headers=bob)
+    assert reply.status_code == 201 and reply.json()["reply_to"]["id"] == first["id"], reply.text
+    assert (
+        app.patch(f"/api/rooms/general/messages/{first['id']}", json={"text": "hello"}, headers=ada).status_code == 200
+    )
+    assert app.put(f"/api/rooms/general/messages/{first['id']}/reactions/👍", headers=bob).status_code in (200, 201)
+    assert app.delete(f"/api/rooms/general/messages/{reply.json()['id']}", headers=bob).status_code in (200, 204)
+    by_id = {m["id"]: m for m in app.get("/api/rooms/general/messages", headers=ada).json()["messages"]}
+    assert by_id[first["id"]]["text"] == "hello"
+    assert by_id[first["id"]]["reactions"] == {"👍": [reply.json()["user_id"]]}
+    assert by_id[reply.json()["id"]].get("deleted") is True
+
+
 def test_rooms_and_signals_on_a_cluster(app: TestClient, fresh_cluster: LocalCluster) -> None:
     ada, eve, bob = sign_in(app, "ada"), sign_in(app, "eve"), sign_in(app, "bob")
     r = app.post("/api/rooms", json={"name": "secret", "private": True, "members": ["bob"]}, headers=ada)
