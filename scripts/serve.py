@@ -127,6 +127,8 @@ def server_command(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace, signals: StopSignals) -> int:
     """Runs until a stop signal or a child's exit; stops everything it started. Returns the exit code."""
     env = dict(os.environ)
+    # Shared files go beside the embedded Redis, in the same data folder, unless told otherwise.
+    env.setdefault("FILES_URL", (args.data_dir / "files").resolve().as_uri())
     redis: EmbeddedRedis | None = None
     server: subprocess.Popen[bytes] | None = None
     code = 0

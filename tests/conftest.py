@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import Settings
 from scripts.embedded_redis import RedisServer, free_port, stop_process
+from tests.seaweed import SeaweedFS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         return
     with RedisServer(tmp_path_factory.mktemp("redis"), persistent=True) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """The suite's S3 server (SeaweedFS), started by the first test that needs it."""
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

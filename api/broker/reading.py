@@ -15,9 +15,10 @@ from redis.asyncio import Redis
 from api.broker import keys, scripts
 from api.wire import changes, message
 from api.wire.events import Event
-from api.wire.ids import StreamKey, format_stream_id, parse_stream_id
+from api.wire.ids import ZERO, StreamKey, format_stream_id, parse_stream_id
 
 Entry = tuple[str, dict[str, str]]
+LAST: StreamKey = (2**64 - 1, 2**64 - 1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class StreamReader:
     ) -> Run:
         """Up to `entries` entries after `after` (exclusive; None: from the end), oldest first or
         `newest_first`, stopping early once `messages` messages are read (0: never)."""
+        if after == (LAST if not newest_first else ZERO):
+            return Run([], {}, True)  # nothing lies beyond the first or last possible id (Redis refuses "(" there)
         cursor = format_stream_id(after) if after is not None else ""
         reply = cast(
             list[Any],

@@ -25,6 +25,7 @@ class RoomStore:
         self._redis = redis
         self._create = scripts.register(redis, "create_room")
         self._membership = scripts.register(redis, "membership")
+        self._unread = scripts.register(redis, "unread")
 
     async def create(
         self, room: str, creator: Identity, topic: str, private: bool, member_ids: list[str]
@@ -84,7 +85,8 @@ class RoomStore:
         return [str(m) for m in await self._redis.smembers(keys.members(room))]
 
     async def listing(self, who: Identity | None) -> list[dict[str, Any]]:
-        """Rooms by last activity, most recent first; private ones only for their members."""
+        """Rooms by last activity (their last message), most recent first; private ones only for
+        their members; for the signed-in, their unread messages and unread mentions."""
         reply = await self._redis.zrevrange(keys.ROOMS, 0, LIST_MAX - 1, withscores=True)
         ranked = cast(list[tuple[str, float]], reply)
         user_id = who.user_id if who else ""
@@ -92,7 +94,12 @@ class RoomStore:
             for room, _ in ranked:
                 pipe.hmget(keys.room(room), ["topic", "private", "count"])
                 pipe.sismember(keys.members(room), user_id)
-                pipe.hget(keys.reads(room), user_id)
+                if who is not None:
+                    await self._unread(
+                        keys=[keys.reads(room), keys.mentions(room, user_id)], args=[user_id], client=pipe
+                    )
+                else:
+                    pipe.hget(keys.reads(room), user_id)
             replies = await pipe.execute()
         result = []
         for i, (room, score) in enumerate(ranked):
@@ -109,6 +116,8 @@ class RoomStore:
                 "online": 0,
             }
             if who is not None:
-                entry["unread"] = max(0, total - (json.loads(read)["n"] if read else 0))
+                position, mentions = read
+                entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
+                entry["mentions"] = int(mentions)
             result.append(entry)
         return result

@@ -75,7 +75,11 @@ class S3BlobStore:
             prefix=prefix or None,
             config=cast(Any, config),
             client_options={"allow_http": base.scheme == "http", "timeout": "30s", "connect_timeout": "5s"},
-            retry_config={"max_retries": 2, "backoff": {"init_backoff": timedelta(milliseconds=100)}},
+            retry_config={
+                "max_retries": 2,
+                "retry_timeout": timedelta(seconds=10),
+                "backoff": {"init_backoff": timedelta(milliseconds=100)},
+            },
         )
 
     @classmethod

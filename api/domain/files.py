@@ -20,7 +20,9 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 DOWNLOAD_TYPE = "application/octet-stream"
 SNIFF_BYTES = 512
 
-_CONTROL_OR_SEPARATOR = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+# Control characters, path separators, and the bidirectional overrides that make "cod.exe"
+# show as "exe.doc".
+_CONTROL_OR_SEPARATOR = re.compile(r"[\x00-\x1f\x7f-\x9f/\\\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Leading bytes of common formats: enough to tell people what a file is. Only the four image
 # types are ever treated as images, and only after Pillow decodes them.

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 
 from api.transport.deps import ConversationDep, FilesDep, RoomDep, SenderDep
-from api.transport.schemas import MESSAGE_ID_PATTERN, WRITE, Message, answers, hint
+from api.transport.message_schemas import Message
+from api.transport.schemas import MESSAGE_ID_PATTERN, WRITE, answers, hint
 
 router = APIRouter()
 

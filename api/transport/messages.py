@@ -12,15 +12,12 @@ from api.domain.messages import check_cursor
 from api.domain.text import check_plain
 from api.transport.body import parse_message, read_body
 from api.transport.deps import MessagingDep, RoomDep, SenderDep, SettingsDep, ViewerDep
+from api.transport.message_schemas import SEND_BODY, DeletedMessage, HistoryPage, Message, TrimmedMessage
 from api.transport.schemas import (
     CLIENT_ID_PATTERN,
     CURSOR_PATTERN,
     READ,
-    SEND_BODY,
     WRITE,
-    HistoryPage,
-    Message,
-    TrimmedMessage,
     answers,
     hint,
 )
@@ -35,8 +32,15 @@ router = APIRouter()
     response_model=None,
     openapi_extra={"requestBody": SEND_BODY},
     responses=answers(
-        {201: Message, 200: {"model": Message | TrimmedMessage, "description": "A send repeated: the first message"}},
+        {
+            201: Message,
+            200: {
+                "model": Message | DeletedMessage | TrimmedMessage,
+                "description": "A send repeated: the first message",
+            },
+        },
         *WRITE,
+        404,
         415,
         429,
     ),

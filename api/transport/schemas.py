@@ -114,6 +114,7 @@ class RoomSummary(BaseModel):
     message_count: int
     online: int
     unread: int | None = Field(None, description="Signed in only: messages after your read position.")
+    mentions: int | None = Field(None, description="Signed in only: unread messages that mention you.")
 
 
 class RoomList(BaseModel):
@@ -141,7 +142,7 @@ class Members(BaseModel):
     people: list[Person]
 
 
-# Messages
+# Files
 
 
 class SharedFile(BaseModel):
@@ -170,30 +171,7 @@ class DirectUploadForm(BaseModel):
     max_bytes: int
 
 
-class Message(BaseModel):
-    id: str = Field(description="The stream id: resume and page by it.")
-    ts: int = Field(description="Epoch milliseconds (the id's first part).")
-    n: int = Field(description="The message's number in its room.")
-    room: str
-    user_id: UserId
-    user: str = Field(description="The author's display name when it was sent.")
-    text: str
-    client_id: str | None = None
-    files: list[SharedFile] | None = None
-
-
-class TrimmedMessage(BaseModel):
-    """A replayed send whose message the room no longer keeps: only its id is left."""
-
-    id: str
-    ts: int
-    room: str
-
-
-class NewMessage(BaseModel):
-    text: str = Field(description="1 to MAX_MESSAGE_CHARS characters; newline and tab are the only control characters.")
-    client_id: str | None = Field(None, **hint(CLIENT_ID_PATTERN, "Sending it again returns the first message."))
-    files: list[str] | None = Field(None, max_length=10, description="Ids of your uploads to this room to attach.")
+# Read positions (the message models: api/transport/message_schemas.py)
 
 
 class ReadPosition(BaseModel):
@@ -203,22 +181,6 @@ class ReadPosition(BaseModel):
     n: int
     room: str
 
-
-class HistoryPage(BaseModel):
-    room: str
-    messages: list[Message]
-    has_more: bool
-    reads: list[ReadPosition]
-    reset: bool | None = Field(None, description="The cursor is older than what the room keeps, or from a wiped store.")
-
-
-SEND_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "application/json": {"schema": NewMessage.model_json_schema()},
-        "text/plain": {"schema": {"type": "string", "description": "The message text itself (curl -d)."}},
-    },
-}
 
 # Signals and streams
 
@@ -240,13 +202,17 @@ class Reads(BaseModel):
 
 class StreamEvent(BaseModel):
     """One Server-Sent Event. The stream starts with `retry` and `ready` (where the client stands);
-    `message` frames carry the message's id (resume with Last-Event-ID); `reset` means the id asked
+    `message` frames carry the message's id (resume with Last-Event-ID), and so do `edit`, `delete` and
+    `reaction` (changes to a message, each with an id of its own); `reset` means the id asked
     for is no longer kept (reload history); `access` that a room may no longer be read, `membership`
     that you were added to a private room. Comment lines (": ping") keep idle streams open."""
 
-    event: Literal["ready", "reset", "message", "presence", "typing", "read", "access", "membership"]
+    event: Literal[
+        "ready", "reset", "message", "edit", "delete", "reaction", "presence", "typing", "read", "access", "membership"
+    ]
     data: str = Field(
-        description="A JSON object: a Message for `message`.",
+        description="A JSON object: a Message for `message`; for `edit`, `delete`, `reaction` a Change (without "
+        "its type).",
         json_schema_extra={"contentMediaType": "application/json"},
     )
     id: str | None = Field(None, description="A stream id; on /api/events every room's: room:id,room:id.")

@@ -1,4 +1,5 @@
-"""WebSocket: the same events as JSON frames; send messages, typing and read receipts over it."""
+"""WebSocket: the same events as JSON frames; send messages, edits, deletions, reactions, typing
+and read receipts over it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -21,6 +23,8 @@ from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
 from api.transport.deps import (
     COOKIE,
+    ConversationDep,
+    FilesDep,
     MessagingDep,
     MetricsDep,
     QuotaDep,
@@ -32,6 +36,8 @@ from api.transport.deps import (
 )
 from api.transport.errors import CLOSE_UNAVAILABLE, close_code
 from api.transport.tracking import Tracked
+from api.usecases.conversation import Conversation
+from api.usecases.files import Files
 from api.usecases.messaging import Messaging
 from api.usecases.signaling import Signaling
 from api.usecases.streams import Opened
@@ -65,6 +71,9 @@ def _identity(websocket: WebSocket, signer: TokenSigner) -> Identity | None:
     return token_identity(websocket, signer, allow_cookie=same_origin)
 
 
+FRAMES = ("message", "edit", "delete", "reaction", "typing", "read")
+
+
 def _encode(event: Event, _: Mapping[str, StreamKey]) -> str | None:
     return None if event.kind == "heartbeat" else event.ws()
 
@@ -73,9 +82,18 @@ class _Handlers:
     """What a client may send over its socket, answered through the same use cases as HTTP."""
 
     def __init__(
-        self, messaging: Messaging, signaling: Signaling, metrics: Metrics, room: str, who: Identity | None
+        self,
+        messaging: Messaging,
+        conversation: Conversation,
+        signaling: Signaling,
+        metrics: Metrics,
+        room: str,
+        who: Identity | None,
+        files: Files,
     ) -> None:
         self._messaging = messaging
+        self._conversation = conversation
+        self._files = files
         self._metrics = metrics
         self._signaling = signaling
         self._room = room
@@ -89,30 +107,47 @@ class _Handlers:
         except RecursionError:
             return events.signal("error", code=Code.INVALID_JSON, message="frame is JSON nested too deeply")
         kind = data.get("type") if isinstance(data, dict) else None
-        if kind not in ("message", "typing", "read"):
-            return events.signal(
-                "error", code=Code.INVALID_FRAME, message='send {"type": "message" | "typing" | "read", ...}'
-            )
+        if kind not in FRAMES:
+            kinds = " | ".join(f'"{frame}"' for frame in FRAMES)
+            return events.signal("error", code=Code.INVALID_FRAME, message=f'send {{"type": {kinds}, ...}}')
         client_id = data.get("client_id")
         try:
             if self._who is None:
                 raise DomainError(Code.SIGN_IN_REQUIRED, "sign in (POST /api/session) before sending")
-            if kind == "typing":
-                await self._signaling.typing(self._room, self._who)
-                return None
-            if kind == "read":
-                await self._signaling.read(self._room, self._who, data.get("id"))
-                return None
-            sent = await self._messaging.send(
-                self._room, self._who, data.get("text"), client_id, data.get("reply_to"), data.get("files")
-            )
+            return await self._answer(kind, data, self._who)
         except DomainError as exc:
             return events.signal("error", code=exc.code, message=exc.message, client_id=client_id)
         except RedisError as exc:
             self._metrics.redis_error()
             err = failure(exc)
             return events.signal("error", code=err.code, message=err.message, client_id=client_id)
-        return events.ack(client_id or None, sent.id, sent.message_json)
+
+    async def _answer(self, kind: str, data: dict[str, Any], who: Identity) -> Event | None:
+        room, client_id = self._room, data.get("client_id") or None
+        if kind == "typing":
+            await self._signaling.typing(room, who)
+            return None
+        if kind == "read":
+            await self._signaling.read(room, who, data.get("id"))
+            return None
+        if kind == "message":
+            sent = await self._messaging.send(
+                room, who, data.get("text"), client_id, data.get("reply_to"), data.get("files")
+            )
+            return events.ack(client_id, sent.id, sent.message_json)
+        conversation, id = self._conversation, data.get("id")
+        if kind == "edit":
+            changed = await conversation.edit(room, who, id, data.get("text"))
+        elif kind == "delete":
+            changed = await conversation.delete(room, who, id)
+            await self._files.message_deleted(room, changed.stored_body)
+        else:
+            on = data.get("on", True)
+            if not isinstance(on, bool):
+                raise DomainError(Code.INVALID_FRAME, "'on' is true (react) or false (take it back)")
+            changed = await conversation.react(room, who, id, data.get("emoji"), on)
+        # The change's own id (None when nothing changed) and the message as it now is.
+        return events.ack(client_id, changed.id, changed.message_json)
 
 
 @router.websocket("/api/rooms/{room}/ws")
@@ -121,7 +156,9 @@ async def room_socket(
     room: str,
     streams: StreamsDep,
     messaging: MessagingDep,
+    conversation: ConversationDep,
     signaling: SignalingDep,
+    files: FilesDep,
     signer: SignerDep,
     quota: QuotaDep,
     metrics: MetricsDep,
@@ -135,7 +172,9 @@ async def room_socket(
         who = _identity(websocket, signer)
         with quota.hold(client_address(websocket)):
             async with streams.open((room,), who, {room: after}) as opened:
-                reason = await _serve(websocket, opened, _Handlers(messaging, signaling, metrics, room, who), metrics)
+                reason = await _serve(
+                    websocket, opened, _Handlers(messaging, conversation, signaling, metrics, room, who, files), metrics
+                )
     except DomainError as exc:
         await websocket.close(code=close_code(exc.code), reason=f"{exc.code}: {exc.message}"[:120])
         return

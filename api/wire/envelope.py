@@ -12,6 +12,7 @@ from pathlib import Path
 
 from api.wire import changes, message
 from api.wire.events import Event
+from api.wire.ids import parse_stream_id
 
 SEP = "\n"
 LUA = (Path(__file__).parent / "wire.lua").read_text()
@@ -32,5 +33,6 @@ def decode(room: str, payload: str) -> Event:
         number, author, stored_body = data.split(SEP, 2)
         return Event(room, kind, message.message_json(id, number, author, stored_body), id)
     if kind in changes.KINDS:
+        parse_stream_id(id)  # a change is stored: it has an id
         return Event(room, kind, changes.change_json(id, data), id)
     return Event(room, kind, data, id or None)

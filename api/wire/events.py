@@ -79,7 +79,8 @@ def signal(kind: str, **fields: object) -> Event:
     return Event("", kind, data)
 
 
-def ack(client_id: str | None, id: str, message_json: str) -> Event:
-    """The WebSocket answer to a sent message: the message itself, as stored, not decoded again."""
+def ack(client_id: str | None, id: str | None, message_json: str) -> Event:
+    """The WebSocket answer to a sent message (the message itself, as stored, not decoded again),
+    or to a change: the change's id (None when nothing changed) and the message as it now is."""
     data = '{"id":' + _json(id) + ',"client_id":' + _json(client_id) + ',"message":' + message_json + "}"
     return Event("", "ack", data)

@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from api.broker import scripts
-from api.wire import envelope
+from api.wire import envelope, message
 
 
 def lua(redis_sync: redis.Redis, expression: str, *args: str) -> str:
@@ -39,4 +39,29 @@ def test_every_script_loads_in_redis(redis_sync: redis.Redis) -> None:
         if path.stem.endswith("_lib"):
             continue
         libs = ("presence_lib",) if path.stem.startswith("presence_") else ()
+        if path.stem in ("edit", "delete", "react"):
+            libs = ("change_lib",)
         assert redis_sync.script_load(scripts.source(path.stem, *libs))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "short",
+        'a "quoted" \\ back/slash\n\ttab',
+        "é" * 140,
+        "é" * 141,
+        "x" * 139 + "👍🏽",
+        "👍" * 200,
+        "日本語のテキスト" * 30,
+    ],
+)
+def test_the_reply_quote_is_built_alike_in_lua_and_python(redis_sync: redis.Redis, text: str) -> None:
+    expression = "with_reply(ARGV[5], reply_quote(ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[6])))"
+    body = message.body(room="r", user_id="me", text="answer")
+    built = lua(redis_sync, expression, "5-1", "u/1", "Zoë", text, body, str(message.QUOTE_CHARS))
+    quote = message.reply_quote("5-1", "u/1", "Zoë", text)
+    assert built == message.with_reply(body, quote)
+    shown = json.loads("{" + built)["reply_to"]
+    assert shown == {"id": "5-1", "user_id": "u/1", "user": "Zoë", "text": shown["text"]}
+    assert shown["text"] == (text if len(text) <= message.QUOTE_CHARS else text[: message.QUOTE_CHARS] + "…")

@@ -150,8 +150,11 @@ def test_vercel_build_bundles_the_app_with_the_configured_limits(tmp_path: Path)
     files = _bundle_files(func_dir, config)
     for needed in ("api/index.py", "api/app.py", "api/broker/lua/send.lua", "api/wire/wire.lua"):
         assert needed in files, f"{needed} is not in the bundle"
-    for package in ("fastapi", "starlette", "redis", "pydantic_settings", "mangum"):
+    for package in ("fastapi", "starlette", "redis", "pydantic_settings", "mangum", "PIL", "obstore", "multipart"):
         assert any(f"{package}/__init__.py" in f for f in files), f"{package} is not in the bundle"
+    # Vercel refuses a function over 250 MB unzipped: the image and S3 libraries must stay small.
+    size = _bundle_bytes(project, func_dir, config)
+    assert size < 150 * 1024 * 1024, f"the function holds {size / 1048576:.0f} MB"
     leaked = sorted(f for f in files if f.startswith(NOT_BUNDLED))
     assert not leaked, f"bundled but not needed: {leaked[:20]}"
 
@@ -173,6 +176,16 @@ def test_vercel_build_bundles_the_app_with_the_configured_limits(tmp_path: Path)
         assert _headers_for(routes, path) == page_headers(), path
     for path in ("/api/health", "/api/rooms/general/events"):
         assert "Content-Security-Policy" not in _headers_for(routes, path), path
+
+
+def _bundle_bytes(project: Path, func_dir: Path, config: dict[str, Any]) -> int:
+    """The function's size unzipped: its own files and those it lists by reference."""
+    total = sum(p.stat().st_size for p in func_dir.rglob("*") if p.is_file())
+    for source in config.get("filePathMap", {}).values():
+        path = Path(source) if Path(source).is_absolute() else project / source
+        if path.is_file():
+            total += path.stat().st_size
+    return total
 
 
 def _headers_for(routes: list[dict[str, Any]], path: str) -> dict[str, str]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 from fastapi.testclient import TestClient
 
 from api.broker import keys
 from tests.conftest import sign_in
-from tests.files.conftest import fetch
 from tests.files.pictures import photo
 from tests.files.test_files import download, upload
 from tests.helpers import wait_until
+from tests.seaweed import fetch
 
 
 def history(client: TestClient, room: str = "general") -> list[dict[str, object]]:
@@ -105,3 +106,24 @@ def test_a_deleted_messages_files_are_deleted_from_the_store(store_client: TestC
     assert history(store_client)[-1]["files"] == [other] and kept["files"] == [other]
     answer, data = download(store_client, other["url"])
     assert data == b"stays"
+
+
+def test_files_over_a_websocket(store_client: TestClient, redis_sync: redis.Redis) -> None:
+    shared = upload(store_client, b"by socket", "socket.txt").json()
+    with store_client.websocket_connect("/api/rooms/general/ws", headers=dict(store_client.headers)) as socket:
+
+        def ack() -> dict[str, Any]:
+            while True:
+                frame: dict[str, Any] = socket.receive_json()
+                if frame["type"] in ("ack", "error"):
+                    return frame
+
+        socket.send_json({"type": "message", "text": "", "files": [shared["id"]], "client_id": "s1"})
+        sent = ack()
+        assert sent["type"] == "ack" and sent["message"]["files"] == [shared], sent
+        socket.send_json({"type": "message", "text": "again", "files": [shared["id"]], "client_id": "s2"})
+        assert ack()["code"] == "file_not_attachable"
+        socket.send_json({"type": "delete", "id": sent["id"], "client_id": "s3"})
+        assert ack()["type"] == "ack"
+    assert not redis_sync.exists(keys.file("general", shared["id"]))
+    assert store_client.get(shared["url"]).status_code == 404

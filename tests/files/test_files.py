@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.broker import keys
+from scripts.embedded_redis import free_port
 from tests.conftest import sign_in
-from tests.files.conftest import SeaweedFS, fetch, s3_settings
 from tests.files.pictures import GPS_MARK, HTML, SVG_WITH_SCRIPT, bomb, photo, png
+from tests.seaweed import SeaweedFS, fetch, s3_settings
 
 
 def upload(client: TestClient, data: bytes, name: str = "x.bin", room: str = "general", **kw: Any) -> httpx.Response:
@@ -192,3 +193,12 @@ def test_a_bucket_without_prefix_works(files_app: Callable[..., TestClient], sea
         answer, data = download(client, shared["url"])
         assert answer.status_code == 302 and data == b"at the root"
         assert f"/chat-files/{shared['id']}?" in answer.headers["location"]
+
+
+def test_an_unreachable_store_is_a_503_to_retry(files_app: Callable[..., TestClient], seaweedfs: SeaweedFS) -> None:
+    settings = {**s3_settings(seaweedfs), "aws_endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    with files_app(**settings) as client:
+        client.headers.update(sign_in(client, "ada"))
+        r = upload(client, b"hello")
+        assert r.status_code == 503 and r.json()["error"]["code"] == "files_unavailable"
+        assert int(r.headers["retry-after"]) > 0

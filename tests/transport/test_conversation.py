@@ -196,3 +196,9 @@ def test_a_long_poll_returns_changes_in_order_with_where_it_ends(client: TestCli
     rest = history(client, after=page["last_id"], limit=5)
     assert [m["id"] for m in rest["messages"]] == [second["id"]] and rest["changes"] == []
     assert rest["last_id"] == second["id"] and rest["has_more"] is False
+
+
+def test_nothing_lies_after_the_last_possible_id(client: TestClient) -> None:
+    send(client, "x")
+    page = history(client, after="18446744073709551615-18446744073709551615")
+    assert (page["messages"], page["changes"], page["has_more"]) == ([], [], False)

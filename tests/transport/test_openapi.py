@@ -56,8 +56,18 @@ def auth(fuzzed_app: FastAPI) -> dict[str, str]:
     with asgi.get_client(cast(asgi.ASGIApp, fuzzed_app)) as client:
         token = client.post("/api/session", json={"name": "fuzzer"}).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
+        ids = []
         for i in range(3):
-            assert client.post("/api/rooms/general/messages", json={"text": f"m{i}"}, headers=headers).ok
+            sent = client.post("/api/rooms/general/messages", json={"text": f"m{i} @fuzzer"}, headers=headers)
+            assert sent.ok
+            ids.append(sent.json()["id"])
+        # Messages as they now are: deleted, edited, reacted to, and a reply.
+        base = "/api/rooms/general/messages/"
+        assert client.delete(base + ids[0], headers=headers).status_code == 204
+        assert client.patch(base + ids[1], json={"text": "m1 edited"}, headers=headers).ok
+        assert client.put(base + ids[2] + "/reactions/%F0%9F%91%8D", headers=headers).ok
+        reply = {"text": "re", "reply_to": ids[2]}
+        assert client.post("/api/rooms/general/messages", json=reply, headers=headers).ok
         assert client.post("/api/rooms", json={"name": "secret", "private": True}, headers=headers).ok
         assert client.post("/api/rooms/secret/messages", json={"text": "psst"}, headers=headers).ok
     return headers
