@@ -20,11 +20,13 @@ _MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{1,32})")
 
 
 def check_emoji(value: str) -> str:
-    """One emoji: a single grapheme that is an emoji (with its skin tone, joiners, flags...)."""
+    """One emoji: a single grapheme that is an emoji (with its skin tone, joiners, flags...), in
+    its fully-qualified form, so that ❤ and ❤️ are one reaction."""
     if not 0 < len(value) <= _EMOJI_MAX_CHARS or not emoji_data.is_emoji(value):
         shown = value[:_EMOJI_MAX_CHARS]
         raise DomainError(Code.INVALID_EMOJI, f"a reaction is one emoji, like 👍; {shown!r} is not one")
-    return value
+    qualified = emoji_data.emojize(emoji_data.demojize(value))
+    return qualified if emoji_data.is_emoji(qualified) else value
 
 
 def mentioned_names(text: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Editing, deleting and reacting to messages: what HTTP and WebSocket both call.
 
-Each change is checked and stored by one script call (api/broker/changes.py); before it, the
-session is checked and the change counted against the person's send rate (a change is an entry
-of the room's stream, as a message is: unlimited toggling would push messages out of history).
+Each change is checked and stored by one script call (api/broker/changes.py); before it, one call
+on the person's own slot checks the session and counts the change against their send rate (a
+change is an entry of the room's stream, as a message is: unlimited toggling would push messages
+out of history). Two round trips, three when the edited text holds an '@'.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from api.broker import keys
 from api.broker.accounts import AccountStore
 from api.broker.changes import ChangeResult, ChangeStatus, ChangeStore
 from api.broker.rates import RateCounters
@@ -74,11 +74,11 @@ class Conversation:
         return _changed(room, id, await self._store.react(room, id, who, checked, on))
 
     async def _may_write(self, who: Identity) -> None:
-        if not await self._accounts.session_alive(who.user_id, who.sid):
+        wait = await self._counters.session_write(who.user_id, who.sid, self._per_window, self._window)
+        if wait < 0:
             raise DomainError(
                 Code.SESSION_ENDED, "this session has ended (signed out, or a guest idle too long); sign in again"
             )
-        wait = await self._counters.hit([keys.send_rate(who.user_id)], self._per_window, self._window)
         if wait:
             retry = max(1, -(-wait // 1000))
             raise DomainError(Code.RATE_LIMITED, f"too many messages; try again in {retry} s", retry_after=retry)

@@ -4,9 +4,14 @@ from api.domain.conversation import MAX_MENTIONS, check_emoji, mentioned_names
 from api.domain.errors import DomainError
 
 
-@pytest.mark.parametrize("emoji", ["👍", "👍🏽", "❤️", "🇫🇷", "👨‍👩‍👧", "1️⃣", "🎉"])
+@pytest.mark.parametrize("emoji", ["👍", "👍🏽", "❤️", "🇫🇷", "👨‍👩‍👧", "1️⃣", "🎉", "🏳️‍🌈"])
 def test_one_emoji_is_a_reaction(emoji: str) -> None:
     assert check_emoji(emoji) == emoji
+
+
+@pytest.mark.parametrize(("given", "kept"), [("❤", "❤️"), ("☺", "☺️"), ("🏳\u200d🌈", "🏳️\u200d🌈")])
+def test_an_emoji_is_kept_fully_qualified(given: str, kept: str) -> None:
+    assert check_emoji(given) == kept
 
 
 @pytest.mark.parametrize("text", ["", "a", "ab", "👍👍", " 👍", "👍a", "1", ":+1:", "\u200d", "🇫"])

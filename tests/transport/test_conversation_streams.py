@@ -118,6 +118,8 @@ async def test_edit_delete_and_react_over_a_websocket(live_server: LiveServer) -
             assert await recv(watcher) == event
             return ack, event
 
+        ack, event = await ask({"type": "message", "text": "re", "reply_to": mine["id"], "client_id": "m1"})
+        assert event["type"] == "message" and event["reply_to"]["text"] == "typo" and ack["id"] == event["id"]
         ack, event = await ask({"type": "edit", "id": mine["id"], "text": "fixed", "client_id": "e1"})
         assert event["type"] == "edit" and event["text"] == "fixed" and ack["id"] == event["id"]
         assert ack["client_id"] == "e1" and ack["message"]["text"] == "fixed" and "edited_ts" in ack["message"]
@@ -163,3 +165,20 @@ async def test_a_long_poll_answers_as_soon_as_a_message_is_changed(live_server: 
     page = r.json()
     assert page["messages"] == [] and [c["type"] for c in page["changes"]] == ["edit"]
     assert page["changes"][0]["text"] == "new" and page["last_id"] == page["changes"][0]["id"]
+
+
+async def test_a_stream_of_several_rooms_resumes_across_changes(live_server: LiveServer) -> None:
+    here = post(live_server, "here")
+    r = call(live_server, "POST", "/api/rooms/other/messages", json={"text": "there"})
+    there = r.json()
+    edit(live_server, here["id"], "here, edited")
+    react(live_server, here["id"])
+    url = live_server.url + "/api/events?rooms=general,other"
+    frames = await read_frames(url, 2, headers={"Last-Event-ID": f"general:{here['id']},other:{there['id']}"})
+    assert [f.event for f in frames] == ["edit", "reaction"]
+    # Each frame's id holds every room's position: resuming from the first replays the second only.
+    edit_id = frames[0].json()["id"]
+    assert frames[0].id == f"general:{edit_id},other:{there['id']}"
+    later = post(live_server, "later")
+    rest = await read_frames(url, 2, headers={"Last-Event-ID": str(frames[0].id)})
+    assert [(f.event, f.json()["id"]) for f in rest] == [("reaction", frames[1].json()["id"]), ("message", later["id"])]

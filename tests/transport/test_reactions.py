@@ -7,8 +7,9 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.domain.conversation import MAX_REACTIONS
-from tests.conftest import sign_in
+from tests.conftest import make_settings, sign_in
 from tests.transport.test_conversation import URL, history, send
 
 EMOJI = [
@@ -102,3 +103,20 @@ def test_reactions_refused_like_other_changes(client: TestClient) -> None:
     theirs = send(client, "psst", room="hideout", Authorization=bob["Authorization"])
     r = client.put(f"/api/rooms/hideout/messages/{theirs['id']}/reactions/{quote('👍')}")
     assert r.status_code == 403 and r.json()["error"]["code"] == "not_a_member"
+
+
+def test_an_emoji_with_or_without_its_variation_selector_is_one_reaction(client: TestClient) -> None:
+    mine = send(client, "love")
+    client.put(path(mine["id"], "❤"))
+    assert client.put(path(mine["id"], "❤️")).json()["reactions"] == {"❤️": [mine["user_id"]]}
+    assert "reactions" not in client.delete(path(mine["id"], "❤")).json()
+
+
+def test_changes_count_against_the_send_rate(redis_url: str) -> None:
+    with TestClient(create_app(make_settings(redis_url, send_rate_count=3))) as c:
+        auth = sign_in(c, "speedy")
+        mine = c.post(URL, json={"text": "x"}, headers=auth).json()
+        statuses = [c.put(path(mine["id"], emoji), headers=auth).status_code for emoji in EMOJI[:3]]
+        assert statuses == [200, 200, 429]
+        r = c.patch(f"{URL}/{mine['id']}", json={"text": "y"}, headers=auth)
+        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and r.headers["retry-after"]
