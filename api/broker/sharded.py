@@ -65,6 +65,8 @@ class ShardedPubSub:
         parsed = urlparse(url)
         self._seeds: list[Node] = [(parsed.hostname or "127.0.0.1", parsed.port or 6379)]
         self._password = parsed.password
+        self._username = parsed.username
+        self._ssl = parsed.scheme == "rediss"
         self._store = store
         self._timeout = timeout
         self._starts: list[int] = []
@@ -78,7 +80,9 @@ class ShardedPubSub:
         return Redis(
             host=node[0],
             port=node[1],
+            username=self._username,
             password=self._password,
+            ssl=self._ssl,
             decode_responses=True,
             socket_connect_timeout=self._timeout,
             socket_timeout=None,  # waits indefinitely for the next event
@@ -89,7 +93,14 @@ class ShardedPubSub:
         """Reads which node owns which slots (CLUSTER SLOTS), from the first node that answers."""
         failure: Exception | None = None
         for node in [*self._seeds, *self._shards]:
-            client = Redis(host=node[0], port=node[1], password=self._password, socket_timeout=self._timeout)
+            client = Redis(
+                host=node[0],
+                port=node[1],
+                username=self._username,
+                password=self._password,
+                ssl=self._ssl,
+                socket_timeout=self._timeout,
+            )
             try:
                 ranges: Any = await client.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
             except (RedisError, OSError) as exc:
