@@ -4,17 +4,38 @@ subscriber under a burst, every call of the burst succeeds, and idle connections
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from urllib.parse import urlparse
 
 import httpx
 import psutil  # type: ignore[import-untyped]
+import pytest
 
-from tests.conftest import LiveServer
+from tests.conftest import ROOT, LiveServer
 from tests.helpers import eventually, hub_listening, open_stream, session
 
 BURST = 200
+PLATFORM_VARIABLES = {"VERCEL", "AWS_LAMBDA_FUNCTION_NAME", "REDIS_MAX_CONNECTIONS", "REDIS_IDLE_SECONDS"}
+
+
+@pytest.mark.parametrize(
+    ("platform", "connections", "idle"),
+    [({"VERCEL": "1"}, 5, 10.0), ({"AWS_LAMBDA_FUNCTION_NAME": "chat"}, 5, 10.0), ({}, 10, 60.0)],
+    ids=["vercel", "lambda", "elsewhere"],
+)
+def test_serverless_defaults_keep_to_the_shared_budget(platform: dict[str, str], connections: int, idle: float) -> None:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in PLATFORM_VARIABLES} | platform
+    code = (
+        "import json\nfrom api.config import Settings\ns = Settings()\n"
+        "print(json.dumps([s.redis_max_connections, s.redis_idle_seconds]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [connections, idle]
 
 
 def redis_connections(server: LiveServer, redis_port: int) -> int:
