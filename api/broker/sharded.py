@@ -70,6 +70,7 @@ class ShardedPubSub:
         self._store = store
         self._timeout = timeout
         self._starts: list[int] = []
+        self._ends: list[int] = []
         self._owners: list[Node] = []
         self._shards: dict[Node, _Shard] = {}
         self._wanted: dict[str, str] = {}  # channel -> room
@@ -108,16 +109,18 @@ class ShardedPubSub:
                 continue
             finally:
                 await client.aclose()
-            table = sorted((int(r[0]), (_text(r[2][0]) or node[0], int(r[2][1]))) for r in ranges)
-            self._starts = [start for start, _ in table]
-            self._owners = [owner for _, owner in table]
+            table = sorted((int(r[0]), int(r[1]), (_text(r[2][0]) or node[0], int(r[2][1]))) for r in ranges)
+            self._starts = [start for start, _, _ in table]
+            self._ends = [end for _, end, _ in table]
+            self._owners = [owner for _, _, owner in table]
             self._seeds = list(dict.fromkeys([*self._owners, *self._seeds]))
             return
         raise failure or RedisError("no cluster node answered")
 
     def _owner(self, channel: str) -> Node:
-        index = bisect.bisect_right(self._starts, key_slot(channel.encode())) - 1
-        if index < 0:
+        slot = key_slot(channel.encode())
+        index = bisect.bisect_right(self._starts, slot) - 1
+        if index < 0 or slot > self._ends[index]:
             raise RedisError(f"no node owns the slot of {channel}")
         return self._owners[index]
 
