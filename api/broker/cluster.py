@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -23,6 +24,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from api.broker.connection import DEFAULT_TIMEOUT, _socket_options
 
 logger = logging.getLogger(__name__)
+
+# Set while a call holds one of the budget's places: what it runs meanwhile through the client (a
+# pipeline resending a redirected command) uses that place instead of waiting for another.
+_HOLDS_BUDGET: ContextVar[bool] = ContextVar("holds_cluster_budget", default=False)
 
 
 async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
@@ -35,9 +40,13 @@ async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
     return bool(int(info.get("cluster_enabled", 0)))
 
 
-async def _bounded(client: _ClusterDeadline, call: Any, budget: bool = True) -> Any:
+async def _bounded(client: _ClusterDeadline, call: Any) -> Any:
+    """Awaits `call` within the deadline, holding one of the budget's places: a call in flight uses
+    at most one connection per node, so no node is ever asked for more than the budget."""
+    held = _HOLDS_BUDGET.get()
+    token = _HOLDS_BUDGET.set(True)
     try:
-        async with asyncio.timeout(client.deadline), client.budget if budget else contextlib.nullcontext():
+        async with asyncio.timeout(client.deadline), contextlib.nullcontext() if held else client.budget:
             return await call
     except TimeoutError:
         raise RedisTimeoutError(f"Redis did not answer within {client.deadline} s") from None
@@ -46,14 +55,15 @@ async def _bounded(client: _ClusterDeadline, call: Any, budget: bool = True) -> 
     except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
         logger.warning("the cluster client failed while the cluster changed: %s: %s", type(exc).__name__, exc)
         raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
+    finally:
+        _HOLDS_BUDGET.reset(token)
 
 
 class _Pipeline(ClusterPipeline):
     async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
         client = self.cluster_client
         assert isinstance(client, _ClusterDeadline)
-        # Not counted in the budget: it may run commands through the client, which counts them.
-        result: list[Any] = await _bounded(client, super().execute(raise_on_error, allow_redirections), budget=False)
+        result: list[Any] = await _bounded(client, super().execute(raise_on_error, allow_redirections))
         return result
 
 
