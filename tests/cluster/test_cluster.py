@@ -12,6 +12,7 @@ from redis.crc import key_slot
 
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
+from tests.broker.test_connection import BURST, Peak, redis_connections
 from tests.cluster.conftest import room_on
 from tests.conftest import LiveServer
 from tests.helpers import RETRY_STATUSES, ResumingSSE, cancel, eventually, session
@@ -115,3 +116,24 @@ async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_dupl
     finally:
         stop.set()
         await cancel(tasks)
+
+
+async def test_a_burst_of_sends_on_a_cluster_waits_for_its_connections(
+    fresh_cluster: LocalCluster, cluster_servers: Callable[..., LiveServer]
+) -> None:
+    server = cluster_servers(redis_max_connections=5)
+    auths = [session(server.url, f"burst{i}") for i in range(10)]
+    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    rooms = [room_on(fresh_cluster, node, "burst") for node in range(3)]
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+
+        async def send(i: int) -> int:
+            url = f"/api/rooms/{rooms[i % 3]}/messages"
+            return (await client.post(url, json={"text": f"m{i}"}, headers=auths[i % 10])).status_code
+
+        with Peak(lambda: max(redis_connections(server, s.port) for s in fresh_cluster.servers)) as peak:
+            statuses = await asyncio.gather(*(send(i) for i in range(BURST)))
+    assert statuses == [201] * BURST
+    # Per node, however the calls spread: the budget's 5, and the one connection redis-py keeps to
+    # the node it read the cluster's layout from (seen open before any request).
+    assert peak.value <= 6
