@@ -9,7 +9,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -19,9 +19,11 @@ from redis.exceptions import RedisError
 
 from api.broker import keys
 from api.broker.accounts import AccountStore
-from api.broker.backend import RedisPubSub
+from api.broker.accounts_cluster import ClusterAccountStore
+from api.broker.backend import Backend, RedisPubSub
 from api.broker.blobs import open_blob_store, store_origin
 from api.broker.changes import ChangeStore
+from api.broker.cluster import cluster_client, is_cluster
 from api.broker.connection import commands_client, subscriber_client
 from api.broker.files import FileStore
 from api.broker.hub import Hub
@@ -30,6 +32,8 @@ from api.broker.opening import StreamOpening
 from api.broker.presence import Presence
 from api.broker.rates import RateCounters
 from api.broker.rooms import RoomStore
+from api.broker.rooms_cluster import ClusterRoomStore
+from api.broker.sharded import ShardedPubSub
 from api.broker.signals import Signals
 from api.broker.store import MessageStore, SendLimits
 from api.broker.subscription import End
@@ -91,6 +95,18 @@ async def _signing_secret(settings: Settings, redis: Redis) -> str:
     return secret
 
 
+async def _on_cluster(settings: Settings) -> bool:
+    """Whether REDIS_URL is a Redis Cluster (INFO cluster), found out once at start."""
+    try:
+        cluster = await is_cluster(settings.redis_url, settings.redis_timeout_seconds)
+    except (RedisError, OSError) as exc:
+        logger.warning("could not tell whether Redis is a cluster (%s): taking it for one Redis", exc)
+        return False
+    if cluster:
+        logger.info("Redis is a cluster: sharded pub/sub, one subscriber connection per shard")
+    return cluster
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.production and not settings.chat_secret:
@@ -109,15 +125,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
+        cluster = await _on_cluster(settings)
+        if cluster:
+            # The stores use only commands a cluster client has too, each script within one slot.
+            client = cluster_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
+            redis = cast(Redis, client)  # the stores check which it is where it matters
+        else:
+            redis = commands_client(
+                settings.redis_url,
+                settings.redis_max_connections,
+                settings.redis_timeout_seconds,
+                settings.redis_idle_seconds,
+            )
         send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
             per_window=settings.send_rate_count,
             window_ms=settings.send_rate_window_seconds * 1000,
         )
         store = MessageStore(redis, settings.stream_maxlen, settings.idempotency_seconds, send_limits)
+        backend: Backend = (
+            ShardedPubSub(settings.redis_url, store, settings.redis_timeout_seconds)
+            if cluster
+            else RedisPubSub(subscriber_client(settings.redis_url, settings.redis_timeout_seconds), store)
+        )
         hub = Hub(
-            RedisPubSub(subscriber_client(settings.redis_url, settings.redis_timeout_seconds), store),
+            backend,
             queue_size=settings.client_queue_size,
             heartbeat_seconds=settings.sse_heartbeat_seconds,
             retry_max_seconds=settings.redis_retry_max_seconds,
@@ -125,8 +157,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         presence = Presence(
             redis, settings.presence_ttl_seconds, settings.presence_grace_seconds, settings.guest_idle_seconds
         )
-        room_store = RoomStore(redis)
-        account_store = AccountStore(redis, settings.guest_idle_seconds, settings.token_ttl_seconds)
+        room_store = (ClusterRoomStore if cluster else RoomStore)(redis)
+        account_store = (ClusterAccountStore if cluster else AccountStore)(
+            redis, settings.guest_idle_seconds, settings.token_ttl_seconds
+        )
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
         meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)

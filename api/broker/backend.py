@@ -2,8 +2,8 @@
 
 A backend delivers every event published for the rooms it was told of, in order per room, and
 can read back what a room's stream holds after an id (to catch up after a reconnect). One Redis
-uses a single pattern subscription, so adding and removing rooms costs nothing; a Redis Cluster
-backend would subscribe per room on the shard that owns it (sharded pub/sub).
+uses a single pattern subscription, so adding and removing rooms costs nothing; on a Redis Cluster
+the backend subscribes per room on the shard that owns it (sharded pub/sub, sharded.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ from api.wire.ids import StreamKey
 
 logger = logging.getLogger(__name__)
 
+# An event a backend gives for a room whose subscription it had to make again (its slot moved to
+# another shard): the hub then catches that room up from its stream before any newer live event.
+RESYNC = "resync"
+
 
 class Backend(Protocol):
     async def connect(self, rooms: list[str]) -> None:
@@ -35,7 +39,8 @@ class Backend(Protocol):
     async def remove_rooms(self, rooms: list[str]) -> None: ...
 
     async def next_event(self, idle_seconds: float) -> Event | None:
-        """The next event; None after `idle_seconds` of silence, once the connection proved alive."""
+        """The next event; None after `idle_seconds` of silence, once the connection proved alive;
+        a RESYNC event when a room must be caught up from its stream."""
 
     def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
         """The stored events of `room` after `after`, oldest first."""

@@ -1,5 +1,6 @@
 """Redis clients tuned for a chat server: a deadline on every call, no idle timeouts on the
-subscriber connection, and a bounded pool (hosted free tiers allow about 30 connections).
+subscriber connection, and a bounded, blocking pool that closes the connections it no longer
+uses (hosted free tiers allow about 30 connections for every instance together).
 
 A call that times out is never sent again. Redis may still run it: a command that is queued in a
 paused or overloaded Redis runs once Redis catches up, whatever the client did meanwhile. Sending
@@ -12,9 +13,12 @@ send is safe to repeat anyway.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import time
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -52,10 +56,57 @@ class _Deadline(Redis):
             raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
 
 
-def commands_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> Redis:
-    """Every command within `timeout` (pipelines: each wait within it)."""
-    pool = BlockingConnectionPool.from_url(
+class ReleasingPool(BlockingConnectionPool):
+    """A blocking pool (a burst waits for a free connection) that closes each connection left
+    unused for `idle_seconds`: an instance that served a burst gives its connections back to the
+    Redis budget it shares with every other instance."""
+
+    def __init__(self, *, idle_seconds: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.idle_seconds = idle_seconds
+        self._released: dict[AbstractConnection, float] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def release(self, connection: AbstractConnection) -> None:
+        self._released[connection] = time.monotonic()
+        await super().release(connection)
+        if self._reaper is None or self._reaper.done():
+            # Its own context: it outlives the request that made it, and must not log under its id.
+            self._reaper = asyncio.create_task(self._reap(), name="redis-pool-reaper", context=contextvars.Context())
+
+    async def _reap(self) -> None:
+        while self._available_connections:
+            oldest = min((self._released.get(c, 0.0) for c in self._available_connections), default=0.0)
+            await asyncio.sleep(max(0.0, oldest + self.idle_seconds - time.monotonic()) + 0.01)
+            await self.release_idle()
+
+    async def release_idle(self) -> int:
+        """Closes the connections unused for `idle_seconds`; how many."""
+        cutoff = time.monotonic() - self.idle_seconds
+        idle = [c for c in self._available_connections if self._released.get(c, 0.0) <= cutoff]
+        for connection in idle:
+            # Out of the pool first, so that no caller takes it while it closes; the pool makes
+            # a new one when it needs one.
+            self._available_connections.remove(connection)
+            self._released.pop(connection, None)
+        for connection in idle:
+            await connection.disconnect()
+        return len(idle)
+
+    async def disconnect(self, inuse_connections: bool = True) -> None:
+        if self._reaper is not None and asyncio.current_task() is not self._reaper:
+            self._reaper.cancel()
+        await super().disconnect(inuse_connections)
+
+
+def commands_client(
+    url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT, idle_seconds: float = 60.0
+) -> Redis:
+    """Every command within `timeout` (pipelines: each wait within it), the wait for one of the
+    `max_connections` pooled connections included; a connection unused for `idle_seconds` closes."""
+    pool = ReleasingPool.from_url(
         url,
+        idle_seconds=idle_seconds,
         max_connections=max_connections,
         timeout=timeout,
         decode_responses=True,
@@ -66,6 +117,7 @@ def commands_client(url: str, max_connections: int, timeout: float = DEFAULT_TIM
         **_socket_options(url),
     )
     client = _Deadline(connection_pool=pool)
+    client.auto_close_connection_pool = True  # its pool closes with it
     client.deadline = timeout
     return client
 

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from redis.exceptions import RedisError
 
 from api.broker import keys
-from api.broker.backend import Backend
+from api.broker.backend import RESYNC, Backend
 from api.broker.subscription import End, Subscription
 from api.domain.identity import Identity
 from api.domain.rooms import readable_after
@@ -158,15 +158,26 @@ class Hub:
         backend = self._backend
         while not self._stopping:
             try:
-                await backend.connect(self.local_rooms())
+                subscribed = set(self.local_rooms())
+                await backend.connect(list(subscribed))
                 await self._catch_up()
+                # Rooms first followed while connecting were not added to the backend (it was not
+                # connected): add them before the hub says it is, with nothing awaited in between.
+                while missing := [room for room in self._rooms if room not in subscribed]:
+                    await backend.add_rooms(missing)
+                    subscribed.update(missing)
+                    await self._catch_up(missing)
                 self.connected.set()
                 if attempt:
                     logger.info("hub reconnected to Redis")
                 attempt = 0
                 while not self._stopping:
                     event = await backend.next_event(self._heartbeat_seconds * 2)
-                    if event is not None:
+                    if event is None:
+                        continue
+                    if event.kind == RESYNC:
+                        await self._catch_up([event.room])
+                    else:
                         self.publish_local(event)
             except asyncio.CancelledError:
                 raise
@@ -185,8 +196,9 @@ class Hub:
                 await backend.disconnect()
                 await asyncio.sleep(delay)
 
-    async def _catch_up(self) -> None:
-        for room, subs in list(self._rooms.items()):
+    async def _catch_up(self, rooms: list[str] | None = None) -> None:
+        for room in list(self._rooms) if rooms is None else rooms:
+            subs = self._rooms.get(room, set())
             positions = [sub.queued[room] for sub in subs if room in sub.anchors]
             if positions:
                 async for event in self._backend.catch_up(room, min(positions)):

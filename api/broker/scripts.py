@@ -1,11 +1,17 @@
-"""The Lua scripts: one .lua file each under lua/, each prefixed with the wire's formats."""
+"""The Lua scripts: one .lua file each under lua/, each prefixed with the wire's formats and with
+the publish command of the Redis it runs on.
+
+Scripts publish with `redis.call(PUBLISH, channel, data)`: PUBLISH on one Redis, SPUBLISH (sharded
+pub/sub, Redis 7+) on a Redis Cluster, where the channel, like every key a script touches, must
+sit in the script's one slot.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
 
 from api.wire import envelope
@@ -14,11 +20,13 @@ _DIR = Path(__file__).parent / "lua"
 
 
 @cache
-def source(name: str, *libs: str) -> str:
-    """The script `name`, after the wire formats and the named helper files of lua/."""
-    parts = [envelope.LUA, *((_DIR / f"{lib}.lua").read_text() for lib in libs), (_DIR / f"{name}.lua").read_text()]
-    return "\n".join(parts)
+def source(name: str, *libs: str, sharded: bool = False) -> str:
+    """The script `name`, after the publish command, the wire formats and the named helper files
+    of lua/."""
+    publish = f"local PUBLISH = '{'SPUBLISH' if sharded else 'PUBLISH'}'"
+    parts = [publish, envelope.LUA, *((_DIR / f"{lib}.lua").read_text() for lib in libs)]
+    return "\n".join([*parts, (_DIR / f"{name}.lua").read_text()])
 
 
-def register(redis: Redis, name: str, *libs: str) -> AsyncScript:
-    return redis.register_script(source(name, *libs))
+def register(redis: Redis | RedisCluster, name: str, *libs: str) -> AsyncScript:
+    return redis.register_script(source(name, *libs, sharded=isinstance(redis, RedisCluster)))

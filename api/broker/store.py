@@ -3,14 +3,16 @@ cursor (read through api/broker/reading.py, messages as they now are)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from api.broker import keys, scripts
 from api.broker.reading import Page, StreamReader
@@ -21,6 +23,9 @@ from api.wire.ids import ZERO, StreamKey, format_stream_id, parse_stream_id
 
 __all__ = ["Bounds", "MessageStore", "Page", "SendLimits", "SendResult", "SendStatus"]
 
+# send.lua's keys in other slots than the room's (the room index, the sender's account, sessions
+# and rate counter): on a Redis Cluster send_sender.lua does their part.
+SENDER_KEYS = (2, 5, 6, 7)
 # Entries read per replay page: a page is what one connection holds at most (entries are at most
 # a few tens of KB), however far back it resumes and however slowly it reads.
 REPLAY_PAGE = 100
@@ -94,7 +99,9 @@ class MessageStore:
         self._maxlen = maxlen
         self._idem_ttl = idempotency_seconds
         self._limits = limits
+        self._cluster = isinstance(redis, RedisCluster)
         self._send = scripts.register(redis, "send", "attach")
+        self._send_sender = scripts.register(redis, "send_sender")
         self.reader = StreamReader(redis)
 
     async def send(
@@ -120,38 +127,40 @@ class MessageStore:
         # Per sender, so one person's client_id cannot shadow another's; '~' is no client_id's.
         key, ttl = (client_id, self._idem_ttl) if client_id else ("~" + secrets.token_urlsafe(12), SERVER_KEY_SECONDS)
         limits = self._limits
-        reply = await self._send(
-            keys=[
-                keys.stream(room),
-                keys.idempotency(room, f"{who.user_id}:{key}"),
-                keys.ROOMS,
-                keys.room(room),
-                keys.members(room),
-                keys.account(who.user_id),
-                keys.sessions(who.user_id),
-                keys.send_rate(who.user_id),
-                keys.reads(room),
-                keys.edits(room),
-                *(keys.file(room, file_id) for file_id in file_ids),
-                *(keys.mentions(room, user_id) for user_id in mentions or ()),
-            ],
-            args=[
-                keys.live(room),
-                room,
-                body,
-                self._maxlen,
-                ttl,
-                who.user_id,
-                who.sid,
-                limits.guest_idle_ms,
-                limits.per_window,
-                limits.window_ms,
-                reply_to or "",
-                message.QUOTE_CHARS,
-                MENTIONS_KEPT,
-                len(file_ids),
-            ],
-        )
+        send_keys = [
+            keys.stream(room),
+            keys.idempotency(room, f"{who.user_id}:{key}"),
+            keys.ROOMS,
+            keys.room(room),
+            keys.members(room),
+            keys.account(who.user_id),
+            keys.sessions(who.user_id),
+            keys.send_rate(who.user_id),
+            keys.reads(room),
+            keys.edits(room),
+            *(keys.file(room, file_id) for file_id in file_ids),
+            *(keys.mentions(room, user_id) for user_id in mentions or ()),
+        ]
+        args: list[str | int] = [
+            keys.live(room),
+            room,
+            body,
+            self._maxlen,
+            ttl,
+            who.user_id,
+            who.sid,
+            limits.guest_idle_ms,
+            limits.per_window,
+            limits.window_ms,
+            reply_to or "",
+            message.QUOTE_CHARS,
+            MENTIONS_KEPT,
+            len(file_ids),
+        ]
+        if self._cluster:
+            reply = await self._send_on_cluster(room, who, send_keys, args)
+        else:
+            reply = await self._send(keys=send_keys, args=args)
         status = SendStatus(int(reply[0]))
         if status is SendStatus.SENT:
             id, number, author, stored = (str(part) for part in reply[1:5])
@@ -171,6 +180,28 @@ class MessageStore:
         if status is SendStatus.FILE_NOT_ATTACHABLE:
             return SendResult(status, refused_file=int(reply[1]))
         return SendResult(status)
+
+    async def _send_on_cluster(self, room: str, who: Identity, send_keys: list[str], args: list[str | int]) -> Any:
+        """A send on a Redis Cluster, where one script reaches one slot: the sender's checks in the
+        account's slot (send_sender.lua), then send.lua in the room's slot, told the author and
+        with the other slots' keys left out, while the room index (a slot of its own) learns of
+        the activity. Two round trips."""
+        limits = self._limits
+        checked = await self._send_sender(
+            keys=[keys.account(who.user_id), keys.sessions(who.user_id), keys.send_rate(who.user_id)],
+            args=[who.sid, limits.guest_idle_ms, limits.per_window, limits.window_ms],
+        )
+        if int(checked[0]) != 1:
+            return checked
+        in_room = list(send_keys)
+        for index in SENDER_KEYS:  # never read when the author is given: any key of the room's slot
+            in_room[index] = keys.stream(room)
+        stored, _ = await asyncio.gather(
+            self._send(keys=in_room, args=[*args, str(checked[1])]),
+            # GT: activity only moves forward. A send refused as not a member's still moves it.
+            self._redis.zadd(keys.ROOMS, {room: int(time.time() * 1000)}, gt=True),
+        )
+        return stored
 
     async def page(
         self,

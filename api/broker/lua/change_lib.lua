@@ -43,7 +43,7 @@ end
 -- full), publishes it, and forgets the states of messages the stream no longer keeps.
 local function append(kind)
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '*', 'k', kind, 't', ARGV[1], 'd', ARGV[5])
-  redis.call('PUBLISH', ARGV[3], envelope(kind, id, ARGV[5]))
+  redis.call(PUBLISH, ARGV[3], envelope(kind, id, ARGV[5]))
   redis.call('ZADD', KEYS[3], string.match(ARGV[1], '^(%d+)'), ARGV[1])
   local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
   if oldest then

@@ -9,11 +9,11 @@ redis.call('HSET', KEYS[1], 'topic', ARGV[3], 'private', ARGV[4], 'created_by', 
   'created_by_id', ARGV[6], 'created', ARGV[2], 'count', 0)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 if ARGV[4] == '1' then
-  redis.call('PUBLISH', ARGV[7], envelope('access', '', ARGV[8]))
+  redis.call(PUBLISH, ARGV[7], envelope('access', '', ARGV[8]))
   local told = cjson.encode({room = ARGV[1], member = true})
   for i = 10, #ARGV do
     redis.call('SADD', KEYS[3], ARGV[i])
-    redis.call('PUBLISH', ARGV[9] .. '{u:' .. ARGV[i] .. '}:live', envelope('membership', '', told))
+    redis.call(PUBLISH, ARGV[9] .. '{u:' .. ARGV[i] .. '}:live', envelope('membership', '', told))
   end
 end
 return 1

@@ -31,5 +31,5 @@ end
 -- Presence sets are chat:{r:ROOM}:presence and live channels chat:{r:ROOM}:live.
 local function announce(zset, name, action)
   local room = string.match(zset, '{r:(.*)}:presence$')
-  redis.call('PUBLISH', ARGV[2] .. room .. '}:live', envelope('presence', '', presence_event(room, name, action)))
+  redis.call(PUBLISH, ARGV[2] .. room .. '}:live', envelope('presence', '', presence_event(room, name, action)))
 end

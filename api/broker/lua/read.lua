@@ -17,5 +17,5 @@ local current = redis.call('HGET', KEYS[2], ARGV[2])
 if current and cjson.decode(current).n >= n then return current end
 local position = read_position(ARGV[2], ARGV[3], id, n, ARGV[5])
 redis.call('HSET', KEYS[2], ARGV[2], position)
-redis.call('PUBLISH', ARGV[1], envelope('read', '', position))
+redis.call(PUBLISH, ARGV[1], envelope('read', '', position))
 return position

@@ -9,7 +9,10 @@
 --       (approximate), 5 idempotency key TTL seconds, 6 sender's user id, 7 sender's session id,
 --       8 guest idle TTL ms, 9 messages allowed per window, 10 window ms, 11 id of the message it
 --       answers ("" none), 12 characters of its quote, 13 mentions kept per person, 14 number of
---       attached files
+--       attached files, 15 (on a Redis Cluster only) the sender's name: send_sender.lua checked the
+--       session and counted the send in the sender's slot, and KEYS 3, 6, 7 and 8, of other slots,
+--       are stand-ins of the room's slot that this script leaves alone (nor does it touch the room
+--       index: the caller does)
 -- Returns {1, id, n, author, body of a reply or with files, or ""} sent, {0, id, n, author, body, state, reactions} already sent
 --         (n "" once trimmed), {-1} session ended, {-2} not a member of this private room,
 --         {-3, ms} rate limited, {-4} no such message to answer, {-5} it was deleted,
@@ -17,8 +20,10 @@
 -- Out of memory (maxmemory with noeviction), Redis refuses a script's first write that may grow
 -- memory and, once a script has written, none of the rest. So the first write here is INCR, which
 -- Redis refuses when full: then the script stops with an OOM error having changed nothing. Every
--- refusal before it is a read, so a replay still answers from a full Redis.
-if redis.call('HEXISTS', KEYS[7], ARGV[7]) == 0 then
+-- refusal before it is a read, so a replay still answers from a full Redis. (On a cluster the first
+-- write here is HINCRBY, which a full Redis refuses too.)
+local checked = ARGV[15] ~= nil and ARGV[15] ~= ''
+if not checked and redis.call('HEXISTS', KEYS[7], ARGV[7]) == 0 then
   return {-1}
 end
 local prior = redis.call('GET', KEYS[2])
@@ -30,7 +35,7 @@ if prior then
   local now = redis.call('HMGET', KEYS[10], prior, prior .. ':r')
   return {0, prior, fields['n'], fields['u'] or '', fields['m'], now[1] or '', now[2] or ''}
 end
-local account = redis.call('HMGET', KEYS[6], 'name', 'kind')
+local account = checked and {ARGV[15], ''} or redis.call('HMGET', KEYS[6], 'name', 'kind')
 if not account[1] then
   return {-1}
 end
@@ -58,16 +63,18 @@ if ARGV[11] ~= '' then
   body = with_reply(body, reply_quote(ARGV[11], now.user_id, fields['u'] or now.user, now.text, tonumber(ARGV[12])))
 end
 body = with_files(body, shown)
-local used = redis.call('INCR', KEYS[8])
-if used == 1 then
-  redis.call('PEXPIRE', KEYS[8], ARGV[10])
-end
-if account[2] == 'guest' then
-  redis.call('PEXPIRE', KEYS[6], ARGV[8])
-  redis.call('PEXPIRE', KEYS[7], ARGV[8])
-end
-if used > tonumber(ARGV[9]) then
-  return {-3, redis.call('PTTL', KEYS[8])}
+if not checked then
+  local used = redis.call('INCR', KEYS[8])
+  if used == 1 then
+    redis.call('PEXPIRE', KEYS[8], ARGV[10])
+  end
+  if account[2] == 'guest' then
+    redis.call('PEXPIRE', KEYS[6], ARGV[8])
+    redis.call('PEXPIRE', KEYS[7], ARGV[8])
+  end
+  if used > tonumber(ARGV[9]) then
+    return {-3, redis.call('PTTL', KEYS[8])}
+  end
 end
 local n = redis.call('HINCRBY', KEYS[4], 'count', 1)
 local id
@@ -78,13 +85,13 @@ else
 end
 attach_files(11, last_file, id)
 redis.call('SET', KEYS[2], id, 'EX', ARGV[5])
-redis.call('ZADD', KEYS[3], string.match(id, '^(%d+)'), ARGV[2])
+if not checked then redis.call('ZADD', KEYS[3], string.match(id, '^(%d+)'), ARGV[2]) end
 -- The sender has read what they wrote (quietly: no read event for it).
 redis.call('HSET', KEYS[9], ARGV[6], read_position(ARGV[6], account[1], id, n, ARGV[2]))
 for i = last_file + 1, #KEYS do
   redis.call('ZADD', KEYS[i], n, id)
   redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -tonumber(ARGV[13]) - 1)
 end
-redis.call('PUBLISH', ARGV[1], message_envelope(id, n, account[1], body))
+redis.call(PUBLISH, ARGV[1], message_envelope(id, n, account[1], body))
 -- A reply's body is the script's own (with its quote), and so is one with files: the caller has the rest.
 return {1, id, n, account[1], (ARGV[11] ~= '' or #shown > 0) and body or ''}

@@ -1,0 +1,96 @@
+"""A Redis Cluster behind REDIS_URL: found out from `INFO cluster` (no setting), and the cluster's
+commands client, with the same deadline, the same blocking budget and the same errors as on one
+Redis.
+
+redis-py's async cluster client refuses a command outright when a node's connections are all in
+use: here a burst waits for one of `max_connections` calls in flight instead. While a slot moves,
+that client can also fail with errors that are not RedisError (an AttributeError on a node it has
+just dropped): they become a ClusterError, so that the caller answers 503 like any Redis failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextvars import ContextVar
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterPipeline
+from redis.exceptions import ClusterError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.broker.connection import DEFAULT_TIMEOUT, _socket_options
+
+logger = logging.getLogger(__name__)
+
+# Set while a call holds one of the budget's places: what it runs meanwhile through the client (a
+# pipeline resending a redirected command) uses that place instead of waiting for another.
+_HOLDS_BUDGET: ContextVar[bool] = ContextVar("holds_cluster_budget", default=False)
+
+
+async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
+    """Whether the Redis at `url` runs in cluster mode (cluster_enabled:1)."""
+    client = Redis.from_url(url, socket_connect_timeout=deadline, socket_timeout=deadline)
+    try:
+        info = await client.info("cluster")
+    finally:
+        await client.aclose()
+    return bool(int(info.get("cluster_enabled", 0)))
+
+
+async def _bounded(client: _ClusterDeadline, call: Any) -> Any:
+    """Awaits `call` within the deadline, holding one of the budget's places: a call in flight uses
+    at most one connection per node, so no node is ever asked for more than the budget."""
+    held = _HOLDS_BUDGET.get()
+    token = _HOLDS_BUDGET.set(True)
+    try:
+        async with asyncio.timeout(client.deadline), contextlib.nullcontext() if held else client.budget:
+            return await call
+    except TimeoutError:
+        raise RedisTimeoutError(f"Redis did not answer within {client.deadline} s") from None
+    except (RedisError, asyncio.CancelledError):
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        logger.warning("the cluster client failed while the cluster changed: %s: %s", type(exc).__name__, exc)
+        raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
+    finally:
+        _HOLDS_BUDGET.reset(token)
+
+
+class _Pipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> list[Any]:
+        client = self.cluster_client
+        assert isinstance(client, _ClusterDeadline)
+        result: list[Any] = await _bounded(client, super().execute(raise_on_error, allow_redirections))
+        return result
+
+
+class _ClusterDeadline(RedisCluster):
+    deadline = DEFAULT_TIMEOUT
+    budget: asyncio.Semaphore
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return await _bounded(self, super().execute_command(*args, **kwargs))
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)
+        return _Pipeline(self, transaction)  # type: ignore[abstract]
+
+
+def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> RedisCluster:
+    """Every command within `timeout`, at most `max_connections` in flight (the rest wait)."""
+    client = _ClusterDeadline.from_url(
+        url,
+        max_connections=max_connections,
+        decode_responses=True,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        **_socket_options(url),
+    )
+    assert isinstance(client, _ClusterDeadline)
+    client.deadline = timeout
+    client.budget = asyncio.Semaphore(max_connections)
+    return client

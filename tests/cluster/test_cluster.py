@@ -1,0 +1,139 @@
+"""The chat on a real Redis Cluster: sharded pub/sub only, rooms on different shards served by two
+app instances, and a slot migration in the middle of sends that loses and doubles nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import partial
+
+import httpx
+from redis.crc import key_slot
+
+from api.broker import keys
+from scripts.redis_cluster import LocalCluster
+from tests.broker.test_connection import BURST, Peak, redis_connections
+from tests.cluster.conftest import room_on
+from tests.conftest import LiveServer
+from tests.helpers import RETRY_STATUSES, ResumingSSE, cancel, eventually, session
+
+SENDS = 60
+
+
+async def send_until_stored(
+    client: httpx.AsyncClient, url: str, text: str, auth: dict[str, str], progress: dict[str, int]
+) -> None:
+    """Sends like the browser's outbox: again with the same client_id while the server says 503."""
+    for _ in range(100):
+        r = await client.post(url, json={"text": text, "client_id": text}, headers=auth)
+        if r.status_code in (200, 201):
+            return
+        assert r.status_code in RETRY_STATUSES, r.text
+        progress["refused"] += 1
+        await asyncio.sleep(0.05)  # a client's backoff, not synchronisation
+    raise AssertionError(f"{text} was never stored")
+
+
+def has_all(reader: ResumingSSE, count: int) -> bool:
+    return len(reader.messages) >= count
+
+
+def subscriptions(cluster: LocalCluster) -> tuple[list[str], int]:
+    """Every node's shard channels with subscribers, and how many pattern subscriptions exist."""
+    channels: list[str] = []
+    patterns = 0
+    for i in range(len(cluster.servers)):
+        with cluster.client(i) as r:
+            channels += [str(c) for c in r.execute_command("PUBSUB", "SHARDCHANNELS")]
+            patterns += int(r.execute_command("PUBSUB", "NUMPAT"))
+            patterns += sum(int(c.get("psub", 0)) for c in r.client_list())
+    return channels, patterns
+
+
+async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_duplicate(
+    fresh_cluster: LocalCluster, cluster_servers: Callable[..., LiveServer]
+) -> None:
+    cluster = fresh_cluster
+    servers = [cluster_servers(), cluster_servers()]
+    moving, staying = room_on(cluster, 0, "moving"), room_on(cluster, 1, "staying")
+    slot = key_slot(keys.live(moving).encode())
+    auths = [session(server.url, f"writer{i}") for i, server in enumerate(servers)]
+    readers = {
+        (room, i): ResumingSSE(f"{server.url}/api/rooms/{room}/events", auth=session(server.url, f"reader{i}"))
+        for room in (moving, staying)
+        for i, server in enumerate(servers)
+    }
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(reader.run(stop)) for reader in readers.values()]
+    try:
+        for reader in readers.values():
+            await asyncio.wait_for(reader.connected.wait(), 10)
+        await eventually(
+            lambda: {keys.live(moving), keys.live(staying)} <= set(subscriptions(cluster)[0]),
+            what=f"sharded subscriptions of {moving} and {staying}",
+        )
+        channels, patterns = subscriptions(cluster)
+        assert patterns == 0  # nothing uses PSUBSCRIBE on a cluster, people's own channels included
+        assert any(channel.startswith(keys.PREFIX + "{u:") for channel in channels)
+
+        # Sends go on while the slot migrates: marked and its keys moved (sends to the room are
+        # refused with 503 and retried: a script's keys are split between two shards), handed
+        # over on the new shard only (sends run there, where no subscriber of the room listens
+        # yet: only the catch-up after resubscribing brings them), then everywhere.
+        progress = {"stored": 0, "refused": 0}
+        loop = asyncio.get_running_loop()
+
+        async def migrate() -> None:
+            await eventually(lambda: progress["stored"] >= SENDS // 4, what="sends before the migration")
+            source = await loop.run_in_executor(None, cluster.start_move, slot, 2)
+            await eventually(lambda: progress["refused"] >= 1, what="a send refused while the slot migrates")
+            await loop.run_in_executor(None, cluster.move_keys, slot, source, 2)
+            await loop.run_in_executor(None, cluster.end_move, slot, 2, [2])
+            moved_at = progress["stored"]
+            await eventually(lambda: progress["stored"] >= moved_at + 4, what="sends on the new shard")
+            await loop.run_in_executor(None, cluster.end_move, slot, 2, [source, 1])
+
+        async def send_all() -> None:
+            async with httpx.AsyncClient(timeout=10) as client:
+                for n in range(SENDS):
+                    room = moving if n % 2 == 0 else staying
+                    i = n % len(servers)
+                    url = f"{servers[i].url}/api/rooms/{room}/messages"
+                    await send_until_stored(client, url, f"m{n}", auths[i], progress)
+                    progress["stored"] += 1
+
+        await asyncio.wait_for(asyncio.gather(migrate(), send_all()), 60)
+        assert cluster.owner(slot) == 2
+        for (room, i), reader in readers.items():
+            wanted = [f"m{n}" for n in range(SENDS) if (n % 2 == 0) == (room == moving)]
+            await eventually(partial(has_all, reader, len(wanted)), timeout=15, what=f"{room}'s messages on server {i}")
+            assert [m["text"] for m in reader.messages] == wanted, (room, i)
+        # The moved room's channel is subscribed on its new shard only.
+        with cluster.client(2) as r:
+            assert keys.live(moving) in r.execute_command("PUBSUB", "SHARDCHANNELS")
+        with cluster.client(0) as r:
+            assert keys.live(moving) not in r.execute_command("PUBSUB", "SHARDCHANNELS")
+    finally:
+        stop.set()
+        await cancel(tasks)
+
+
+async def test_a_burst_of_sends_on_a_cluster_waits_for_its_connections(
+    fresh_cluster: LocalCluster, cluster_servers: Callable[..., LiveServer]
+) -> None:
+    server = cluster_servers(redis_max_connections=5)
+    auths = [session(server.url, f"burst{i}") for i in range(10)]
+    limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+    rooms = [room_on(fresh_cluster, node, "burst") for node in range(3)]
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+
+        async def send(i: int) -> int:
+            url = f"/api/rooms/{rooms[i % 3]}/messages"
+            return (await client.post(url, json={"text": f"m{i}"}, headers=auths[i % 10])).status_code
+
+        with Peak(lambda: max(redis_connections(server, s.port) for s in fresh_cluster.servers)) as peak:
+            statuses = await asyncio.gather(*(send(i) for i in range(BURST)))
+    assert statuses == [201] * BURST
+    # Per node, however the calls spread: the budget's 5, and the one connection redis-py keeps to
+    # the node it read the cluster's layout from (seen open before any request).
+    assert peak.value <= 6
