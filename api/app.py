@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
@@ -35,6 +34,7 @@ from api.domain.identity import MIN_SECRET_CHARS, TokenSigner
 from api.observability.metrics import Metrics
 from api.transport import errors, events, health, messages, metrics, rooms, session, signals, websocket
 from api.transport.body import BodyLimit
+from api.transport.direct import ChatApp
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
@@ -74,7 +74,7 @@ async def _signing_secret(settings: Settings, redis: Redis) -> str:
     return secret
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> ChatApp:
     settings = settings or get_settings()
     if settings.production and not settings.chat_secret:
         raise MissingSecret(
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     drain = Drain(settings.shutdown_seconds)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_: ChatApp) -> AsyncIterator[dict[str, Any]]:
         redis = commands_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
         send_limits = SendLimits(
             guest_idle_ms=settings.guest_idle_seconds * 1000,
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop(wait=drain.remaining(default=5))
             await redis.aclose()
 
-    app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = ChatApp(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.drain = drain
     app.add_middleware(TrackRequests, drain=drain)
     errors.install(app)

@@ -76,6 +76,9 @@ class Server:
     def cpu(self) -> float:
         return float(sum(self.process.cpu_times()[:2]))
 
+    def kernel_cpu(self) -> float:
+        return float(self.process.cpu_times().system)
+
     def rss(self) -> int:
         return int(self.process.memory_info().rss)
 
@@ -111,18 +114,20 @@ def deliver(server: Server, clients: int, count: int, rate: float | None, second
         asyncio.run(_warm(server.sender()))
         time.sleep(0.5)
         received0 = sum(load.ask("count"))
-        cpu0, t0 = server.cpu(), time.perf_counter()
+        cpu0, sys0, t0 = server.cpu(), server.kernel_cpu(), time.perf_counter()
         acked = asyncio.run(_send(server.sender(), count, rate, seconds))
         deadline = time.monotonic() + 10
         while sum(load.ask("count")) - received0 < clients * len(acked) and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu, window = server.cpu() - cpu0, time.perf_counter() - t0
+        kernel = server.kernel_cpu() - sys0
         reports = load.ask("report", [set(acked)] * 2)
     deliveries = sum(rep[0] for rep in reports) - received0
     latencies = sorted(x for rep in reports for x in rep[5])
     p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1000 if latencies else float("nan")
     return {
         "cpu_us": cpu / max(deliveries, 1) * 1e6,
+        "kernel_us": kernel / max(deliveries, 1) * 1e6,
         "p99_ms": p99,
         "per_s": deliveries / window,
         "lost": sum(rep[1] for rep in reports),
@@ -179,6 +184,7 @@ def show(results: dict[str, dict[str, list[float]]], sizes: list[int], args: arg
     rows: list[tuple[str, str, bool, Callable[[float], str]]] = []
     for n in sizes:
         rows.append((f"server CPU per delivery, {n} subscribers, {args.rate:g} msg/s (µs)", f"cpu_us@{n}", True, two))
+        rows.append(("  of which in the kernel (µs)", f"kernel_us@{n}", True, two))
         rows.append(("p99 latency, same run (ms)", f"p99_ms@{n}", True, "{:.1f}".format))
     rows.append(("closed loop, 100 subscribers: CPU per delivery (µs)", "cpu_us@closed", True, two))
     rows.append(("closed loop, 100 subscribers: deliveries/s", "per_s@closed", False, none))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 
 from redis.exceptions import RedisError
@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from api.broker.subscription import End, Subscription
 from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
+from api.transport.direct import body_writer
 from api.transport.tracking import Tracked
 from api.usecases.streams import Opened
 from api.wire import sse
@@ -82,17 +83,13 @@ class EventStream(Response):
         # Opening checks access and reads positions before answering: a refusal or Redis being
         # away is an error status, not a stream that ends at once.
         with self._quota:
-            await self._stream(receive, send)
+            await self._stream(scope, receive, send)
 
-    async def _stream(self, receive: Receive, send: Send) -> None:
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self._opening as opened:
             sub = opened.sub
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-
-            def write(body: bytes) -> Awaitable[None]:
-                return send({"type": "http.response.body", "body": body, "more_body": True})
-
-            delivery = Delivery(sub, self._encode, write, _one_chunk)
+            delivery = Delivery(sub, self._encode, body_writer(scope, send), _one_chunk)
             watcher = asyncio.create_task(_watch_disconnect(receive, sub))
             tracked = Tracked(self._metrics, "sse", delivery)
             try:
