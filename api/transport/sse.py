@@ -37,6 +37,7 @@ HEADERS = {
     "x-accel-buffering": "no",
     "content-type": "text/event-stream; charset=utf-8",
 }
+RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]  # shared: only ever read
 REPLAY_CHUNK = 64 * 1024
 # A catch-up that takes longer than this (a client that stopped reading it) ends the stream.
 CATCH_UP_MAX_SECONDS = 60.0
@@ -71,7 +72,7 @@ class EventStream(Response):
         # No super().__init__: it would add a Content-Length for an empty body.
         self.status_code = 200
         self.background = None
-        self.raw_headers = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+        self.raw_headers = RAW_HEADERS
         self._opening = opening
         self._encode = encode
         self._retry_ms = retry_ms
