@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
-from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
@@ -54,6 +53,7 @@ from api.transport import (
     websocket,
 )
 from api.transport.body import BodyLimit
+from api.transport.direct import ChatApp
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
@@ -107,7 +107,7 @@ async def _on_cluster(settings: Settings) -> bool:
     return cluster
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> ChatApp:
     settings = settings or get_settings()
     if settings.production and not settings.chat_secret:
         raise MissingSecret(
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     drain = Drain(settings.shutdown_seconds)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(_: ChatApp) -> AsyncIterator[dict[str, Any]]:
         cluster = await _on_cluster(settings)
         if cluster:
             # The stores use only commands a cluster client has too, each script within one slot.
@@ -219,7 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await blobs.aclose()
             await redis.aclose()
 
-    app = FastAPI(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = ChatApp(title="Chat", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
     app.state.drain = drain
     app.add_middleware(TrackRequests, drain=drain)
     errors.install(app)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m scripts.bench [--clients 1000] [--rate 20] [--messages 200] [--ws [SHARE]] [--json]
     .venv/bin/python -m scripts.bench --soak MINUTES [--clients N] [--rate R] [--ws [SHARE]]
+    .venv/bin/python -m scripts.bench --peer node [--peer-clients 1000,2000] [--rounds 3]
 
 Starts a throwaway redis-server (or uses --redis-url) and one uvicorn process (uvloop, httptools),
 opens the subscribers from load-generator processes (scripts/bench_client.py), counts the Redis
@@ -9,7 +10,8 @@ commands of idle subscribers (one subscriber, then all of them: the difference i
 POSTs the messages (text "b <seq> <send time>") and prints what it measured beside the targets.
 Latency is send time to receipt. The server gets the first CPU to itself and everything else the
 others (unless --no-pin). Only 127.0.0.1 is used; every process started is stopped on exit.
-With --soak, clients come and go for MINUTES instead (scripts/soak.py).
+With --soak, clients come and go for MINUTES instead (scripts/soak.py); with --peer node, the same
+figures are measured side by side with Node's socket.io (scripts/versus.py).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import redis
 
-from scripts import bench_client, soak
+from scripts import bench_client, soak, versus
 from scripts.embedded_redis import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +75,7 @@ def parse_args() -> argparse.Namespace:
         help="soak instead: --clients connect and leave for MINUTES while --rate messages/s flow",
     )
     p.add_argument("--seed", type=int, default=1, help="the soak's random comings and goings (default 1)")
+    versus.add_args(p)
     args = p.parse_args()
     if args.redis_url and urlsplit(args.redis_url).hostname not in ("127.0.0.1", "localhost"):
         p.error("--redis-url must point at 127.0.0.1: the benchmark only talks to this machine")
@@ -359,6 +362,12 @@ def show(f: dict[str, Any]) -> None:
 def main() -> None:
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.peer:
+        try:
+            versus.run(args)
+        except KeyboardInterrupt:
+            raise SystemExit("interrupted: every process it started is stopped") from None
+        return
     try:
         with contextlib.ExitStack() as stack:
             if args.soak:

@@ -3,7 +3,8 @@
 Each load-generator process is driven over a pipe by `LoadGen` (below). A subscriber does no HTTP or JSON
 parsing beyond what the figures need: the SSE body is scanned for complete lines, WebSocket frames
 are only delimited (and pings answered), and each message is one regex match on the bench's text
-"b <seq> <send time>".
+"b <seq> <send time>". The Node peer's clients (`EioSubscriber`) speak Engine.IO 4 / socket.io 5 over
+a WebSocket the same way: the socket.io handshake, pings answered, messages matched by one regex.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Totals:
 
 
 class Subscriber(asyncio.Protocol):
+    message = MESSAGE
+
     def __init__(self, request: bytes, ws: bool, totals: Totals) -> None:
         self.request = request
         self.ws = ws
@@ -107,7 +110,7 @@ class Subscriber(asyncio.Protocol):
     def _deliver(self, chunk: bytes) -> None:
         if not self.ready.done() and (b"event: ready" in chunk or b'"type":"ready"' in chunk):
             self.ready.set_result(None)
-        found = MESSAGE.findall(chunk)
+        found = self.message.findall(chunk)
         if found:
             totals = self.totals
             now = time.time()
@@ -116,6 +119,45 @@ class Subscriber(asyncio.Protocol):
                 totals.latencies.append(now - float(sent))
             totals.received += len(found)
             totals.last_rx = now
+
+
+class EioSubscriber(Subscriber):
+    """A socket.io client on the Node peer: a WebSocket carrying Engine.IO packets (`0` open, `40`
+    connect to the main namespace, `2`/`3` ping/pong, `42[...]` events)."""
+
+    message = re.compile(rb'"chat message","b (\d+) ([\d.]+)"')
+
+    def _frames(self, buf: bytes) -> int:
+        pos, end = 0, len(buf)
+        while end - pos >= 2:
+            size, start = buf[pos + 1] & 0x7F, pos + 2
+            if size >= 126:
+                width = 2 if size == 126 else 8
+                size, start = int.from_bytes(buf[start : start + width], "big"), start + width
+            if end < start + size:
+                break
+            head = buf[start : start + 2]
+            if head == b"2" or (head[:1] == b"2" and size == 1):
+                self.send_text(b"3")
+            elif head == b"0{":
+                self.send_text(b"40")
+            elif head == b"40" and not self.ready.done():
+                self.ready.set_result(None)
+            pos = start + size
+        return pos
+
+    def send_text(self, payload: bytes) -> None:
+        """One client text frame (masked, with a zero key: the payload goes as is)."""
+        assert len(payload) < 126 and self.transport is not None
+        self.transport.write(bytes((0x81, 0x80 | len(payload))) + bytes(4) + payload)
+
+
+def eio_request(port: int) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
 
 
 def _request(port: int, room: str, ws: bool) -> bytes:
@@ -129,9 +171,15 @@ def _request(port: int, room: str, ws: bool) -> bytes:
     ).encode()
 
 
-async def _open(port: int, room: str, ws: bool, totals: Totals) -> Subscriber:
+async def _open(port: int, room: str, ws: bool | str, totals: Totals) -> Subscriber:
+    """Opens one subscriber: SSE (False), WebSocket (True) or socket.io on the Node peer ("eio")."""
     loop = asyncio.get_running_loop()
-    _, sub = await loop.create_connection(lambda: Subscriber(_request(port, room, ws), ws, totals), "127.0.0.1", port)
+    if ws == "eio":
+        make: type[Subscriber] = EioSubscriber
+        request = eio_request(port)
+    else:
+        make, request = Subscriber, _request(port, room, bool(ws))
+    _, sub = await loop.create_connection(lambda: make(request, bool(ws), totals), "127.0.0.1", port)
     await asyncio.wait_for(sub.ready, 30)
     return sub
 
@@ -142,7 +190,7 @@ async def _serve(conn: Connection, port: int, room: str) -> None:
     subs: list[Subscriber] = []
     while True:
         command, arg = await loop.run_in_executor(None, conn.recv)
-        if command == "open":  # arg: one flag per subscriber, True for WebSocket
+        if command == "open":  # arg: one flag per subscriber, True for WebSocket, "eio" for socket.io
             errors: list[str] = []
             for i in range(0, len(arg), BATCH):
                 opened = await asyncio.gather(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -75,7 +74,9 @@ class Subscription:
         self.anchors: dict[str, StreamKey] = {}
         self.closed = False
         self.reason = End.DONE
-        self._queue: deque[Event] = deque()
+        # A list, not a deque: taken whole by get(), and an empty deque costs 760 bytes to an
+        # empty list's 56, at thousands of idle clients per process.
+        self._queue: list[Event] = []
         self._limit = limit
         self._waiter: asyncio.Future[None] | None = None
         self._offer: Offer | None = None
@@ -154,6 +155,5 @@ class Subscription:
                 self._waiter = None
         if self.closed and not self._queue:
             raise Closed(self.reason)
-        batch = list(self._queue)
-        self._queue.clear()
+        batch, self._queue = self._queue, []
         return batch

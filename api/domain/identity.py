@@ -85,12 +85,19 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+VERIFIED_MAX = 4096  # tokens remembered as verified per process (forgotten all at once when full)
+
+
 class TokenSigner:
     def __init__(self, secret: str, ttl_seconds: int) -> None:
         if len(secret) < MIN_SECRET_CHARS:
             raise ValueError(f"a token signing secret needs at least {MIN_SECRET_CHARS} characters")
         self._secret = secret
         self._ttl = ttl_seconds
+        # Tokens already verified, with their expiry: a client sends the same token with every
+        # request, and checking its signature again is most of what a send costs before Redis.
+        # Whether its session still exists is asked of Redis on every route, never cached here.
+        self._verified: dict[str, tuple[Identity, int]] = {}
 
     def issue(self, who: Identity) -> tuple[str, int]:
         """A signed token for `who` and its expiry (epoch seconds)."""
@@ -108,6 +115,16 @@ class TokenSigner:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), exp
 
     def verify(self, token: str) -> Identity:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        who, exp = self._decode(token)
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()
+        self._verified[token] = (who, exp)
+        return who
+
+    def _decode(self, token: str) -> tuple[Identity, int]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "exp", "iat"]}
@@ -117,6 +134,7 @@ class TokenSigner:
         except jwt.InvalidTokenError:
             raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again") from None
         kind, user_id, name, sid = claims.get("kind"), claims.get("sub"), claims.get("name"), claims.get("sid")
+        exp = claims["exp"]
         if (
             claims.get("typ") != "access"
             or kind not in ("guest", "user")
@@ -125,6 +143,7 @@ class TokenSigner:
             or not isinstance(name, str)
             or not isinstance(sid, str)
             or not sid
+            or not isinstance(exp, int)
         ):
             raise DomainError(Code.INVALID_TOKEN, "the token is not valid; sign in again")
-        return Identity(user_id=user_id, name=name, kind=kind, sid=sid)
+        return Identity(user_id=user_id, name=name, kind=kind, sid=sid), exp

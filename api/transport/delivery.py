@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 P = TypeVar("P", bytes, str)
 Encoder = Callable[[Event, Mapping[str, StreamKey]], P | None]
-Writer = Callable[[P], Awaitable[None]]
+Writer = Callable[[P], Awaitable[None] | None]  # None: written at once
 
 
 def _each(payloads: list[P]) -> list[P]:
@@ -97,7 +97,9 @@ class Delivery(Generic[P]):
         """Writes one payload from the client's own task; a stuck write can be cut (see _closing)."""
         self._writing = True
         try:
-            await self._write(payload)
+            pending = self._write(payload)
+            if pending is not None:
+                await pending
         finally:
             self._writing = False
 
@@ -153,7 +155,8 @@ class Delivery(Generic[P]):
         if event is not HEARTBEAT:
             self.delivered += 1
         try:
-            pending = eager.start(self._write(payload))
+            written = self._write(payload)
+            pending = eager.start(written) if written is not None else None
         except Exception as exc:
             logger.warning("writing to a client failed (%r); its stream ends", exc)
             self._sub.close(End.ERROR)

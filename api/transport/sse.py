@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 
 from redis.exceptions import RedisError
@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from api.broker.subscription import End, Subscription
 from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
+from api.transport.direct import body_writer
 from api.transport.tracking import Tracked
 from api.usecases.streams import Opened
 from api.wire import sse
@@ -36,6 +37,7 @@ HEADERS = {
     "x-accel-buffering": "no",
     "content-type": "text/event-stream; charset=utf-8",
 }
+RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]  # shared: only ever read
 REPLAY_CHUNK = 64 * 1024
 # A catch-up that takes longer than this (a client that stopped reading it) ends the stream.
 CATCH_UP_MAX_SECONDS = 60.0
@@ -70,7 +72,7 @@ class EventStream(Response):
         # No super().__init__: it would add a Content-Length for an empty body.
         self.status_code = 200
         self.background = None
-        self.raw_headers = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+        self.raw_headers = RAW_HEADERS
         self._opening = opening
         self._encode = encode
         self._retry_ms = retry_ms
@@ -82,17 +84,13 @@ class EventStream(Response):
         # Opening checks access and reads positions before answering: a refusal or Redis being
         # away is an error status, not a stream that ends at once.
         with self._quota:
-            await self._stream(receive, send)
+            await self._stream(scope, receive, send)
 
-    async def _stream(self, receive: Receive, send: Send) -> None:
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self._opening as opened:
             sub = opened.sub
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-
-            def write(body: bytes) -> Awaitable[None]:
-                return send({"type": "http.response.body", "body": body, "more_body": True})
-
-            delivery = Delivery(sub, self._encode, write, _one_chunk)
+            delivery = Delivery(sub, self._encode, body_writer(scope, send), _one_chunk)
             watcher = asyncio.create_task(_watch_disconnect(receive, sub))
             tracked = Tracked(self._metrics, "sse", delivery)
             try:
