@@ -49,7 +49,9 @@ export function createMessageFeatures(els, { room, loader, composer, conversatio
         ? { heading: "Delete this message?", body: m.text, confirm: "Delete" }
         : {
             heading: `Delete ${m.user}'s message?`,
-            body: `You are deleting someone else's message as a moderator of #${r}; everyone will see it as deleted. It said: ${m.text}`,
+            body:
+              `You are deleting someone else's message as a moderator of #${r}; everyone will see it as deleted.` +
+              (m.text ? ` It said: ${m.text}` : ""),
             confirm: "Delete",
           };
       ask(question, async () => {
