@@ -86,13 +86,14 @@ class RoomStore:
 
     async def listing(self, who: Identity | None) -> list[dict[str, Any]]:
         """Rooms by last activity (their last message), most recent first; private ones only for
-        their members; for the signed-in, their unread messages and unread mentions."""
+        their members; for the signed-in, their unread messages, unread mentions and whether they
+        created the room (`moderator`; admins are the use case's business)."""
         reply = await self._redis.zrevrange(keys.ROOMS, 0, LIST_MAX - 1, withscores=True)
         ranked = cast(list[tuple[str, float]], reply)
         user_id = who.user_id if who else ""
         async with self._redis.pipeline(transaction=False) as pipe:
             for room, _ in ranked:
-                pipe.hmget(keys.room(room), ["topic", "private", "count"])
+                pipe.hmget(keys.room(room), ["topic", "private", "count", "created_by_id"])
                 pipe.sismember(keys.members(room), user_id)
                 if who is not None:
                     await self._unread(
@@ -103,7 +104,7 @@ class RoomStore:
             replies = await pipe.execute()
         result = []
         for i, (room, score) in enumerate(ranked):
-            (topic, private, count), member, read = replies[3 * i : 3 * i + 3]
+            (topic, private, count, creator), member, read = replies[3 * i : 3 * i + 3]
             if private == "1" and not member:
                 continue
             total = int(count or 0)
@@ -119,5 +120,6 @@ class RoomStore:
                 position, mentions = read
                 entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
                 entry["mentions"] = int(mentions)
+                entry["moderator"] = creator == user_id
             result.append(entry)
         return result

@@ -71,7 +71,7 @@ class ClusterRoomStore(RoomStore):
         user_id = who.user_id if who else ""
         async with self._redis.pipeline(transaction=False) as pipe:
             for room, _ in ranked:
-                pipe.hmget(keys.room(room), ["topic", "private", "count"])
+                pipe.hmget(keys.room(room), ["topic", "private", "count", "created_by_id"])
                 pipe.sismember(keys.members(room), user_id)
             replies = await pipe.execute()
         unread = await asyncio.gather(
@@ -82,7 +82,7 @@ class ClusterRoomStore(RoomStore):
         )
         result = []
         for i, (room, score) in enumerate(ranked):
-            (topic, private, count), member = replies[2 * i : 2 * i + 2]
+            (topic, private, count, creator), member = replies[2 * i : 2 * i + 2]
             if private == "1" and not member:
                 continue
             total = int(count or 0)
@@ -98,5 +98,6 @@ class ClusterRoomStore(RoomStore):
                 position, mentions = unread[i]
                 entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
                 entry["mentions"] = int(mentions)
+                entry["moderator"] = creator == user_id
             result.append(entry)
         return result

@@ -115,6 +115,11 @@ class RoomSummary(BaseModel):
     online: int
     unread: int | None = Field(None, description="Signed in only: messages after your read position.")
     mentions: int | None = Field(None, description="Signed in only: unread messages that mention you.")
+    moderator: bool | None = Field(
+        None,
+        description="Signed in only: you may delete others' messages here (you created the room, or CHAT_ADMINS"
+        " names you).",
+    )
 
 
 class RoomList(BaseModel):

@@ -26,11 +26,19 @@ class Rooms:
         self._admins = admins
 
     async def listing(self, who: Identity | None) -> list[dict[str, Any]]:
+        """The room list; `moderator` (signed in only): may delete others' messages there, as its
+        creator or an admin."""
         listing = await self._store.listing(who)
         counts = await self._presence.online_counts([r["name"] for r in listing])
+        admin = self._is_admin(who)
         for room in listing:
             room["online"] = counts[room["name"]]
+            if admin:
+                room["moderator"] = True
         return listing
+
+    def _is_admin(self, who: Identity | None) -> bool:
+        return who is not None and who.kind == "user" and who.key in self._admins
 
     async def _holder(self, name: object) -> str:
         """The account id behind a display name held right now: nothing is reserved for a name."""
@@ -64,7 +72,7 @@ class Rooms:
 
     async def remove_member(self, room: str, who: Identity, name: str) -> None:
         user_id = await self._holder(name)
-        admin = who.kind == "user" and who.key in self._admins
+        admin = self._is_admin(who)
         require_can_remove(room, await self._store.access(room, who), who, user_id, admin)
         if not await self._store.change_member(room, user_id, add=False):
             raise DomainError(Code.NO_SUCH_MEMBER, f"{name!r} is not a member of {room!r}")

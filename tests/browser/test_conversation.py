@@ -74,6 +74,45 @@ def test_edit_and_delete_your_own_messages(chat: Chat) -> None:
     expect(bob.locator("#messages .msg.deleted")).to_have_count(1)
 
 
+def test_a_rooms_creator_deletes_others_messages_and_a_member_cannot(chat: Chat) -> None:
+    carol = chat.open(chat.person("carol"))
+    carol.get_by_role("button", name="New room").click()
+    dialog = carol.get_by_role("dialog", name="New room")
+    dialog.get_by_label("Room name").fill("carols")
+    dialog.get_by_role("button", name="Create room").click()
+    expect(carol).to_have_url(f"{chat.base_url}/chat/#carols")
+    dave = chat.open(chat.person("dave"), "carols")
+    send(carol, "house rules")
+    send(dave, "buy cheap stuff")
+    expect(message(carol, "buy cheap stuff")).to_have_count(1)
+    expect(message(dave, "house rules")).to_have_count(1)
+
+    # A plain member deletes only their own.
+    row(dave, "house rules").hover()
+    expect(row(dave, "house rules").get_by_role("button", name="Reply")).to_be_visible()
+    expect(row(dave, "house rules").get_by_role("button", name="Delete")).to_have_count(0)
+    row(dave, "buy cheap stuff").hover()
+    expect(row(dave, "buy cheap stuff").get_by_role("button", name="Delete")).to_be_visible()
+
+    # The creator deletes someone else's, after a question saying so; everyone sees it deleted.
+    action(carol, "buy cheap stuff", "Delete")
+    question = carol.get_by_role("dialog", name="Delete dave's message?")
+    expect(question).to_contain_text("someone else's message")
+    question.get_by_role("button", name="Delete").click()
+    expect(question).to_be_hidden()
+    for page in (carol, dave):
+        expect(message(page, "buy cheap stuff")).to_have_count(0)
+        expect(page.locator("#messages .msg.deleted")).to_have_text("This message was deleted.")
+    assert [m.get("deleted") for m in history(chat.base_url, "carols")] == [None, True]
+
+    # After a reload the room list (GET /api/rooms) is what tells the app she moderates the room.
+    send(dave, "again")
+    carol.reload()
+    expect(message(carol, "again")).to_have_count(1)
+    row(carol, "again").hover()
+    expect(row(carol, "again").get_by_role("button", name="Delete")).to_be_visible()
+
+
 def test_replies_quote_the_message_answered_and_jump_to_it(chat: Chat) -> None:
     with signed_in(chat.base_url, "cleo") as cleo:
         question = post(cleo, "the question")

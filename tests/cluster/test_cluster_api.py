@@ -99,3 +99,21 @@ def test_rooms_and_signals_on_a_cluster(app: TestClient, fresh_cluster: LocalClu
     assert spent["cmdstat_zadd"] == 5
     assert spent["cmdstat_spublish"] == 5
     assert "cmdstat_publish" not in spent
+
+
+def test_the_room_list_tells_moderators_on_a_cluster(fresh_cluster: LocalCluster) -> None:
+    with TestClient(create_app(make_settings(fresh_cluster.url, chat_admins="boss"))) as app:
+        ada, bob = sign_in(app, "ada"), sign_in(app, "bob")
+        boss = sign_in(app, "boss", "a-long-password")
+        for name, private in (("adas", False), ("hideout", True)):
+            assert app.post("/api/rooms", json={"name": name, "private": private}, headers=ada).status_code == 201
+        assert app.post("/api/rooms/general/messages", json={"text": "hi"}, headers=bob).status_code == 201
+
+        def moderates(headers: dict[str, str]) -> dict[str, object]:
+            app.cookies.clear()
+            return {r["name"]: r.get("moderator") for r in app.get("/api/rooms", headers=headers).json()["rooms"]}
+
+        assert moderates(ada) == {"general": False, "adas": True, "hideout": True}
+        assert moderates(bob) == {"general": False, "adas": False}
+        assert moderates(boss) == {"general": True, "adas": True}
+        assert moderates({}) == {"general": None, "adas": None}

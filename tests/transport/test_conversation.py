@@ -151,6 +151,38 @@ def test_the_rooms_creator_and_an_admin_delete_others_messages(admin_client: Tes
     assert r.status_code == 403
 
 
+def moderates(client: TestClient, headers: dict[str, str]) -> dict[str, object]:
+    """Room name -> its `moderator` flag (absent: None) in the room list as `headers` sees it."""
+    r = client.get("/api/rooms", headers=headers)
+    assert r.status_code == 200, r.text
+    return {room["name"]: room.get("moderator") for room in r.json()["rooms"]}
+
+
+def test_the_room_list_tells_who_may_delete_others_messages(admin_client: TestClient) -> None:
+    c = admin_client
+    send(c, "hello everyone")  # general: made by a message, nobody created it
+    carol = sign_in(c, "carol")
+    assert c.post("/api/rooms", json={"name": "carols"}, headers=carol).status_code == 201
+    assert c.post("/api/rooms", json={"name": "hideout", "private": True}, headers=carol).status_code == 201
+    assert moderates(c, carol) == {"general": False, "carols": True, "hideout": True}
+    dave = sign_in(c, "dave")
+    assert moderates(c, dave) == {"general": False, "carols": False}
+    boss = sign_in(c, "boss", "a-long-password")
+    assert moderates(c, boss) == {"general": True, "carols": True}
+    c.cookies.clear()  # boss's sign-in left its cookie
+    assert moderates(c, {"Authorization": ""}) == {"general": None, "carols": None}
+    # What the list says is what a delete then allows.
+    mine = send(c, "ada in carols", room="carols")
+    assert c.delete(f"/api/rooms/carols/messages/{mine['id']}", headers=dave).status_code == 403
+    assert c.delete(f"/api/rooms/carols/messages/{mine['id']}", headers=carol).status_code == 204
+
+
+def test_a_guest_holding_an_admins_name_moderates_nothing(admin_client: TestClient) -> None:
+    c = admin_client
+    send(c, "hello")
+    assert moderates(c, sign_in(c, "boss")) == {"general": False}
+
+
 def test_changes_take_no_message_number_and_leave_unread_counts_alone(client: TestClient) -> None:
     bob = sign_in(client, "bob")
     first = send(client, "one")

@@ -116,6 +116,7 @@ const directory = createDirectory({
   onChange() {
     sidebar.queue({ followed: true });
     leave.paint();
+    conversation.render(); // who may delete others' messages may have changed
   },
 });
 const sidebar = createSidebar(els.sidebar, { directory, unread, current: () => room, onFollowed: () => watch() });
@@ -172,6 +173,7 @@ const conversation = createConversation({
   unread,
   room: () => room,
   blocked: () => blocked,
+  moderates: (r) => directory.moderates(r),
   onSent: () => typing.sent(),
   onHiddenNews(n) {
     unreadWhileHidden += n;

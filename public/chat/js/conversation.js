@@ -7,7 +7,8 @@ import { createOutbox } from "./outbox.js";
 
 const MAX_CHARS = 4000;
 
-// room() -> the viewed room; blocked() -> it is private and not ours; onSent(): the user sent a
+// room() -> the viewed room; blocked() -> it is private and not ours; moderates(r) -> the user may
+// delete others' messages in room r (its creator, an admin); onSent(): the user sent a
 // message; onHiddenNews(n): messages from others arrived while the tab was hidden; onTrouble(failing):
 // sends are failing (or no longer) on the server's side.
 export function createConversation({
@@ -20,6 +21,7 @@ export function createConversation({
   unread,
   room,
   blocked,
+  moderates,
   onSent,
   onHiddenNews,
   onTrouble,
@@ -73,6 +75,7 @@ export function createConversation({
     const seen = receipts.seen(r, t.messages, isMe);
     const watching = document.visibilityState === "visible" && view.atBottom();
     const firstNew = newSince.firstId(t.messages, t.hasMore, watching);
+    const moderator = moderates(r);
     const keys = new Set();
     const items = [];
     for (const m of t.messages) {
@@ -97,7 +100,7 @@ export function createConversation({
           mine: users.includes(myId),
         })),
         canEdit: mine,
-        canDelete: mine,
+        canDelete: mine || moderator,
         mine,
         status: "sent",
         seen: seen.get(m.id) || null,

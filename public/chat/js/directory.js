@@ -8,7 +8,7 @@ const MIN_GAP_MS = 5000; // refreshes asked for in a burst (stream back, tab sho
 const EVERY_MS = 60_000;
 
 export function createDirectory({ unread, onChange }) {
-  let listing = new Map(); // name -> { name, topic, private, last_activity, message_count, online, unread? }
+  let listing = new Map(); // name -> { name, topic, private, last_activity, message_count, online, unread?, moderator? }
   let loaded = false;
   let lastFetch = 0;
   let inflight = null;
@@ -71,6 +71,8 @@ export function createDirectory({ unread, onChange }) {
       if (ts > (activity.get(r) || 0)) activity.set(r, ts);
     },
     topic: (r) => listing.get(r)?.topic || "",
+    // The user may delete others' messages in `r` (its creator, or an admin), as the server said.
+    moderates: (r) => Boolean(listing.get(r)?.moderator),
     // The server refused the room: private, and we are not a member.
     deny(r) {
       denied.add(r);
@@ -82,9 +84,9 @@ export function createDirectory({ unread, onChange }) {
     allow(r) {
       denied.delete(r);
     },
-    // A room just created (POST /api/rooms answered it).
+    // A room just created (POST /api/rooms answered it): its creator moderates it.
     add(room) {
-      listing.set(room.name, { message_count: 0, online: 0, last_activity: room.created, ...room });
+      listing.set(room.name, { message_count: 0, online: 0, last_activity: room.created, moderator: true, ...room });
       markPrivate(room.name, Boolean(room.private));
       denied.delete(room.name);
       onChange();

@@ -45,7 +45,16 @@ export function createMessageFeatures(els, { room, loader, composer, conversatio
     edit: startEdit,
     remove(m) {
       const r = room();
-      ask({ heading: "Delete this message?", body: m.text, confirm: "Delete" }, async () => {
+      const question = isMe(m)
+        ? { heading: "Delete this message?", body: m.text, confirm: "Delete" }
+        : {
+            heading: `Delete ${m.user}'s message?`,
+            body:
+              `You are deleting someone else's message as a moderator of #${r}; everyone will see it as deleted.` +
+              (m.text ? ` It said: ${m.text}` : ""),
+            confirm: "Delete",
+          };
+      ask(question, async () => {
         await authorized((auth) => deleteMessage(r, m.id, auth));
         conversation.change(r, "delete", { message: m.id });
         composer.focus();

@@ -58,6 +58,7 @@ function signature(row) {
     item.replyTo,
     item.reactions,
     item.canEdit,
+    item.canDelete,
     (item.files || []).map((f) => f && f.id),
   ]);
 }
