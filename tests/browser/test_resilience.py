@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import Chat
@@ -161,7 +163,9 @@ def test_closing_the_leader_tab_hands_over_without_loss(chat: Chat) -> None:
                     post(ola, text)
                     handed_over.append(text)
             streams.append((page, route.request.url))
-            route.continue_()
+            # A stream the closing leader tab asks for as it goes has nowhere to continue to.
+            with contextlib.suppress(PlaywrightError):
+                route.continue_()
 
         person.route("**/api/events?*", on_stream)
         tabs = [chat.open(person) for _ in range(3)]
