@@ -38,7 +38,7 @@ import psutil  # type: ignore[import-untyped]
 import redis
 
 from scripts import bench_client, soak, versus
-from scripts.embedded_redis import RedisServer, free_port
+from scripts.embedded_redis import RedisServer, free_port, stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 # figure -> (target, test); figures without a test are informative.
@@ -96,25 +96,9 @@ def start_server(app: str, redis_url: str, port: int, stack: contextlib.ExitStac
     # Its own lines (one per request and per stream end) only if asked for (LOG_LEVEL), like uvicorn's.
     env = {"LOG_LEVEL": "WARNING", **os.environ, **limits, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(command, cwd=ROOT, env=env)  # inherits our raised RLIMIT_NOFILE
-    stack.callback(stop, server)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not become healthy")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stack.callback(stop_process, server)
+    wait_healthy(server, f"http://127.0.0.1:{port}/api/health", "the server")
+    return server
 
 
 def command_counts(r: redis.Redis) -> Counter[str]:

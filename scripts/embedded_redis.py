@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import IO
 from urllib.parse import quote
 
+import httpx
 import psutil  # type: ignore[import-untyped]
 import redis
 
@@ -121,6 +122,18 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 10) -> 
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_healthy(process: subprocess.Popen[bytes], url: str, what: str, seconds: float = 20) -> None:
+    """Waits until `url` answers 200 while `process` runs; exits naming `what` if it never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not become healthy")
 
 
 def die_with_parent() -> Callable[[], None] | None:

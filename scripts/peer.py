@@ -17,10 +17,9 @@ import filecmp
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
+from scripts.embedded_redis import stop_process, wait_healthy
 
 HERE = Path(__file__).resolve().parent / "peer"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chat-socketio-peer"
@@ -46,25 +45,9 @@ def start_node(port: int, redis_url: str, stack: contextlib.ExitStack) -> subpro
     env = {**os.environ, "NODE_PATH": str(install()), "NODE_ENV": "production"}
     node = shutil.which("node") or "node"
     server = subprocess.Popen([node, str(HERE / "server.js"), str(port), redis_url], env=env, stdout=subprocess.DEVNULL)
-    stack.callback(_stop, server)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit("the Node peer did not start")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stack.callback(stop_process, server)
+    wait_healthy(server, f"http://127.0.0.1:{port}/health", "the Node peer")
+    return server
 
 
 class HttpSender:
