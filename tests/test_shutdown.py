@@ -26,6 +26,11 @@ from tests.test_resilience import SteadySender
 SHUTDOWN_SECONDS = 5  # the default
 
 
+# The server ends by force at 90 % of its SHUTDOWN_SECONDS; seen from here, on a machine busy with
+# other tests, its exit can come up to this much later (its timer thread waiting for a CPU).
+LATE = 1.0
+
+
 async def exited_within(server: LiveServer) -> float:
     """Waits (up to twice SHUTDOWN_SECONDS) for the server process to end; returns how long it took."""
     process = server.process
@@ -184,7 +189,7 @@ async def test_a_request_that_cannot_finish_is_cut_in_time(tmp_path: Path) -> No
             server.process.terminate()
             took = await exited_within(server)
             results = await asyncio.gather(sending, return_exceptions=True)
-        assert took < 3, took
+        assert took < 3 + LATE, took
         # Cut before Redis answered: no 201 (the client retries with its client_id).
         cut = results[0]
         assert isinstance(cut, httpx.HTTPError) or (isinstance(cut, httpx.Response) and cut.status_code >= 500)
@@ -229,6 +234,6 @@ async def test_a_client_that_stopped_reading_does_not_hold_the_stop(
         assert sizes[-1] == sizes[-5] > 1_000_000, sizes
         assert server.process is not None
         server.process.terminate()
-        assert await exited_within(server) < 3
+        assert await exited_within(server) < 3 + LATE
     finally:
         stuck.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import BrowserContext, Locator, Page, Route, ViewportSize, expect
+from playwright.sync_api import Error as PlaywrightError
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -46,9 +48,12 @@ def only_streams_fill_gaps(context: BrowserContext) -> list[str]:
     answered: list[str] = []
 
     def nothing_new(route: Route) -> None:
-        response = route.fetch()
-        answered.append(route.request.url)
-        route.fulfill(response=response, json={**response.json(), "messages": [], "has_more": False})
+        # A tab closed meanwhile disposes of its response: nothing is left to answer.
+        with contextlib.suppress(PlaywrightError):
+            response = route.fetch()
+            body = {**response.json(), "messages": [], "has_more": False}
+            answered.append(route.request.url)
+            route.fulfill(response=response, json=body)
 
     context.route(lambda url: "/messages?" in url and "after=" in url, nothing_new)
     return answered
