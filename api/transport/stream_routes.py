@@ -5,11 +5,12 @@ An open stream lasts while its client stays; under the router each kept about 25
 (Starlette's exception middleware, FastAPI's exit-stack middleware, the router, the route, the
 dependency machinery), three AsyncExitStacks, its Request and a copy of the app state. Here a
 stream holds this layer's frame and the stream's own (sse.serve_events), and the request state
-(the app's shared objects) is read, then dropped from the scope. The app (ChatApp, create_app)
-hands it these requests inside the middlewares a stream needs, the same instances' kind as the
-whole stack's (request log, security headers, drain tracker; not the body limit: a request with
-a body is not taken, nor Starlette's error middleware: the server answers 500 alike). The routes
-in events.py stay registered (the OpenAPI document, HEAD, a GET with a body) and share its parsing.
+(the app's shared objects) is read, then dropped from the scope. ChatApp hands it these
+requests before its middleware stack, so it does itself what the middlewares do for a stream
+(the request id and log line, the security headers, being known to the drain); it takes no
+request with a body (the body limit's) and leaves the rest to Starlette's error middleware's
+equal, the server's own 500. The routes in events.py stay registered (the OpenAPI document, HEAD,
+a GET with a body) and share its parsing; tests/transport/test_stream_routes.py compares the two.
 
 Errors are answered here as FastAPI's exception handlers would (errors.py), in the order its
 dependencies would raise them: the room name, the token, the query, the cursor, the quota, then
