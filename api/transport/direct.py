@@ -12,6 +12,7 @@ rewrote bodies (compression) would have to skip `text/event-stream` answers anyw
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -136,15 +137,30 @@ class _Writable:
         return True
 
 
+class _Pipeline(list[Any]):
+    """Stands in for the protocol's deque of pipelined requests (760 bytes, empty), which it only
+    `appendleft`s to, `pop`s from (the oldest) and tests for being empty."""
+
+    __slots__ = ()
+
+    def appendleft(self, item: Any) -> None:
+        self.insert(0, item)
+
+
 def on_hangup(scope: Scope, started: Send, hangup: Callable[[], None]) -> bool:
     """Calls `hangup` when the client goes away, without a task waiting on `receive`; False (and
     nothing done) when the server is not uvicorn's httptools protocol: the caller then watches
     `receive` itself. For a response that never calls `receive` again. Also swaps the flow
-    control's Event for a lighter one (an idle stream holds it for its life)."""
+    control's Event and the protocol's pipeline deque for lighter equals (an idle stream holds
+    them for its life)."""
     cycle: Any = getattr(server_send(scope, started), "__self__", None)
     if type(cycle).__module__ != UVICORN_HTTPTOOLS or not hasattr(cycle, "message_event"):
         return False
     cycle.message_event = _Hangup(cycle, hangup)
+    protocol: Any = getattr(cycle.on_response, "__self__", None)
+    pipeline = getattr(protocol, "pipeline", None)
+    if type(pipeline) is deque and not pipeline:
+        protocol.pipeline = _Pipeline()
     flow = cycle.flow
     writable = getattr(flow, "_is_writable_event", None)
     if type(writable) is asyncio.Event:

@@ -10,7 +10,7 @@ import asyncio
 import httpx
 import pytest
 
-from api.transport.direct import _Writable
+from api.transport.direct import _Pipeline, _Writable
 from api.transport.stream_routes import _route, is_stream
 from tests.conftest import LiveServer
 from tests.helpers import session
@@ -104,3 +104,24 @@ async def test_writable_event_wakes_its_waiters() -> None:
     event.set()
     assert await asyncio.gather(*waiters) == [True, True]
     assert event.is_set()
+
+
+def test_pipeline_keeps_the_order_of_a_deque() -> None:
+    pipeline = _Pipeline()
+    assert not pipeline
+    pipeline.appendleft(1)
+    pipeline.appendleft(2)
+    assert pipeline and pipeline.pop() == 1 and pipeline.pop() == 2 and not pipeline
+
+
+async def test_a_request_pipelined_behind_a_stream_is_answered_when_it_ends(server_factory) -> None:
+    server = server_factory(sse_max_seconds=1)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    host = f"Host: 127.0.0.1:{server.port}\r\n"
+    stream = f"GET /api/rooms/general/events HTTP/1.1\r\n{host}\r\n"
+    writer.write(stream.encode())
+    await reader.readuntil(b"event: ready")  # the stream is open, its cycle's protocol swapped
+    writer.write(f"GET /api/health HTTP/1.1\r\n{host}Connection: close\r\n\r\n".encode())
+    rest = await asyncio.wait_for(reader.read(), timeout=10)
+    writer.close()
+    assert rest.count(b"HTTP/1.1 200 OK") == 1 and b'"status":"ok"' in rest.replace(b" ", b"")
