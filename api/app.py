@@ -58,6 +58,7 @@ from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
 from api.transport.shutdown import Drain, TrackRequests
+from api.transport.stream_routes import StreamRoutes, is_stream
 from api.usecases.accounts import Accounts
 from api.usecases.conversation import Conversation
 from api.usecases.files import FileLimits, Files
@@ -233,6 +234,13 @@ def create_app(settings: Settings | None = None) -> ChatApp:
     )
     # Outermost: the request log sees every answer as sent, and its whole time.
     app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
+    # The SSE routes' fast path (stream_routes.py), under the middlewares a stream needs.
+    app.fast_match = is_stream
+    app.fast_app = StreamRoutes(
+        SecurityHeaders(app, trust_proxy=settings.trust_proxy, docs_paths=docs, file_origin=store_origin(settings)),
+        settings.trust_proxy,
+        drain.requests,
+    )
     for module in (session, rooms, messages, conversation, signals, events, websocket, health, files):
         app.include_router(module.router)
     if settings.metrics_token or not settings.production:

@@ -11,20 +11,31 @@ rewrote bodies (compression) would have to skip `text/event-stream` answers anyw
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 SERVER_SEND = "chat.server_send"
 UVICORN_HTTPTOOLS = "uvicorn.protocols.http.httptools_impl"
 
 
 class ChatApp(FastAPI):
+    # Requests `fast_match` takes go to `fast_app` instead of the whole stack (create_app builds
+    # it with the middlewares they need): Starlette's and FastAPI's layers cost frames an open
+    # stream keeps for its life.
+    fast_match: Callable[[Scope], bool] | None = None
+    fast_app: ASGIApp | None = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope[SERVER_SEND] = send
+            if self.fast_app is not None and self.fast_match is not None and self.fast_match(scope):
+                await self.fast_app(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -62,3 +73,98 @@ def body_writer(scope: Scope, started: Send) -> Writer:
         return None
 
     return write
+
+
+class _Hangup:
+    """Stands in for uvicorn's `message_event` of a stream's cycle: nobody awaits it once the
+    stream stopped calling `receive`, and the protocol sets it when the connection is lost (also
+    when a body arrives or the response completes: then the cycle is not `disconnected`)."""
+
+    __slots__ = ("_cycle", "_hangup")
+
+    def __init__(self, cycle: Any, hangup: Callable[[], None]) -> None:
+        self._cycle = cycle
+        self._hangup = hangup
+
+    def set(self) -> None:
+        if self._cycle.disconnected:
+            self._hangup()
+
+    def clear(self) -> None:
+        pass
+
+    def is_set(self) -> bool:
+        return bool(self._cycle.disconnected)
+
+
+class _Writable:
+    """Stands in for the asyncio.Event of uvicorn's flow control (set while the socket takes
+    writes): the same methods, without the 760-byte deque an Event holds even with no waiter."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self, value: bool) -> None:
+        self._value = value
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if self._value:
+            return
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self._waiters is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
+
+
+class _Pipeline(list[Any]):
+    """Stands in for the protocol's deque of pipelined requests (760 bytes, empty), which it only
+    `appendleft`s to, `pop`s from (the oldest) and tests for being empty."""
+
+    __slots__ = ()
+
+    def appendleft(self, item: Any) -> None:
+        self.insert(0, item)
+
+
+def on_hangup(scope: Scope, started: Send, hangup: Callable[[], None]) -> bool:
+    """Calls `hangup` when the client goes away, without a task waiting on `receive`; False (and
+    nothing done) when the server is not uvicorn's httptools protocol: the caller then watches
+    `receive` itself. For a response that never calls `receive` again. Also swaps the flow
+    control's Event and the protocol's pipeline deque for lighter equals (an idle stream holds
+    them for its life)."""
+    cycle: Any = getattr(server_send(scope, started), "__self__", None)
+    if type(cycle).__module__ != UVICORN_HTTPTOOLS or not hasattr(cycle, "message_event"):
+        return False
+    cycle.message_event = _Hangup(cycle, hangup)
+    protocol: Any = getattr(cycle.on_response, "__self__", None)
+    pipeline = getattr(protocol, "pipeline", None)
+    if type(pipeline) is deque and not pipeline:
+        protocol.pipeline = _Pipeline()
+    flow = cycle.flow
+    writable = getattr(flow, "_is_writable_event", None)
+    if type(writable) is asyncio.Event:
+        flow._is_writable_event = _Writable(writable.is_set())
+    if cycle.disconnected:
+        hangup()
+    return True

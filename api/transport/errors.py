@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.broker.connection import failure
 from api.domain.errors import Code, DomainError
+from api.observability.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,13 @@ def error_response(error: DomainError) -> JSONResponse:
     return JSONResponse(error_body(error.code, error.message), status_code=STATUS[error.code], headers=headers)
 
 
+def redis_response(exc: RedisError, metrics: Metrics | None) -> JSONResponse:
+    if metrics is not None:
+        metrics.redis_error()
+    logger.warning("redis failed: %s: %s", type(exc).__name__, exc)
+    return error_response(failure(exc))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -104,11 +112,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RedisError)
     async def _redis(request: Request, exc: RedisError) -> JSONResponse:
-        metrics = getattr(request.state, "metrics", None)
-        if metrics is not None:
-            metrics.redis_error()
-        logger.warning("redis failed: %s: %s", type(exc).__name__, exc)
-        return error_response(failure(exc))
+        return redis_response(exc, getattr(request.state, "metrics", None))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

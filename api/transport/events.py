@@ -11,7 +11,7 @@ from api.domain.messages import check_cursor, check_room
 from api.transport.deps import MetricsDep, QuotaDep, ReaderDep, RoomDep, SettingsDep, StreamsDep, client_address
 from api.transport.schemas import CURSOR_PATTERN, EVENT_STREAM, POSITIONS_PATTERN, READ, ROOMS_PATTERN, answers, hint
 from api.transport.sse import EventStream, multi_room, single_room
-from api.wire.ids import parse_positions
+from api.wire.ids import StreamKey, parse_positions
 
 router = APIRouter()
 _RESUME = "Resume after this id (EventSource sends the header itself)."
@@ -38,10 +38,8 @@ async def room_events(
     header_id: LastEventIdHeader = None,
     query_id: LastEventIdQuery = None,
 ) -> EventStream:
-    raw = header_id or query_id
-    after = check_cursor(raw, "Last-Event-ID") if raw else None
     return EventStream(
-        streams.open((room,), who, {room: after}),
+        streams.open((room,), who, room_start(room, header_id or query_id)),
         encode=single_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
@@ -64,21 +62,31 @@ async def many_rooms_events(
     header_id: PositionsHeader = None,
     query_id: PositionsQuery = None,
 ) -> EventStream:
-    names = tuple(dict.fromkeys(check_room(r.strip()) for r in rooms_param.split(",") if r.strip()))
-    if not names:
-        raise DomainError(Code.INVALID_REQUEST, "name at least one room: ?rooms=a,b")
-    if len(names) > settings.stream_rooms_max:
-        raise DomainError(Code.TOO_MANY_ROOMS, f"one stream follows at most {settings.stream_rooms_max} rooms")
-    raw = header_id or query_id
-    try:
-        positions = parse_positions(raw) if raw else {}
-    except ValueError as exc:
-        raise DomainError(Code.INVALID_CURSOR, f"Last-Event-ID: {exc}") from None
+    names, starts = rooms_starts(rooms_param, header_id or query_id, settings.stream_rooms_max)
     return EventStream(
-        streams.open(names, who, {room: positions.get(room) for room in names}),
+        streams.open(names, who, starts),
         encode=multi_room,
         retry_ms=settings.sse_retry_ms,
         max_seconds=settings.sse_max_seconds,
         metrics=metrics,
         quota=quota.hold(client_address(request)),
     )
+
+
+def room_start(room: str, raw: str | None) -> dict[str, StreamKey | None]:
+    """Where a one-room stream starts: after `raw` (Last-Event-ID, else ?last_event_id=)."""
+    return {room: check_cursor(raw, "Last-Event-ID") if raw else None}
+
+
+def rooms_starts(rooms_param: str, raw: str | None, most: int) -> tuple[tuple[str, ...], dict[str, StreamKey | None]]:
+    """The rooms of a multi-room stream (?rooms=a,b) and where each starts, from its positions id."""
+    names = tuple(dict.fromkeys(check_room(r.strip()) for r in rooms_param.split(",") if r.strip()))
+    if not names:
+        raise DomainError(Code.INVALID_REQUEST, "name at least one room: ?rooms=a,b")
+    if len(names) > most:
+        raise DomainError(Code.TOO_MANY_ROOMS, f"one stream follows at most {most} rooms")
+    try:
+        positions = parse_positions(raw) if raw else {}
+    except ValueError as exc:
+        raise DomainError(Code.INVALID_CURSOR, f"Last-Event-ID: {exc}") from None
+    return names, {room: positions.get(room) for room in names}

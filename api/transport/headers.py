@@ -87,13 +87,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        if path in self.docs_paths:
-            extra = self.docs
-        elif path.startswith("/api/"):
-            extra = self.api
-        else:
-            extra = _raw(page_headers(self._websocket_origin(scope), self.file_origin))
+        extra = self.extra_for(scope)
 
         # A plain function handing back the next `send`'s awaitable: no extra coroutine frame per
         # event on a stream, and the hub's eager start still gets a coroutine.
@@ -104,6 +98,15 @@ class SecurityHeaders:
 
         await self.app(scope, receive, send_with_headers)
 
+    def extra_for(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """The headers this answer gets unless it sets them itself."""
+        path: str = scope["path"]
+        if path in self.docs_paths:
+            return self.docs
+        if path.startswith("/api/"):
+            return self.api
+        return _raw(page_headers(self._websocket_origin(scope), self.file_origin))
+
     def _websocket_origin(self, scope: Scope) -> str | None:
         host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), "")
         if not _HOST.fullmatch(host):
@@ -112,7 +115,12 @@ class SecurityHeaders:
 
 
 def _with_headers(message: Message, extra: list[tuple[bytes, bytes]]) -> Message:
-    headers = list(message.get("headers", ()))
+    return {**message, "headers": with_headers(message.get("headers", ()), extra)}
+
+
+def with_headers(headers: Iterable[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` and those of `extra` they lack."""
+    headers = list(headers)
     present = {bytes(name).lower() for name, _ in headers}
     headers.extend(item for item in extra if item[0] not in present)
-    return {**message, "headers": headers}
+    return headers

@@ -18,6 +18,14 @@ class StreamQuota:
     @contextmanager
     def hold(self, address: str) -> Iterator[None]:
         """One stream for `address` while the block runs; 429 past the quota."""
+        self.take(address)
+        try:
+            yield
+        finally:
+            self.release(address)
+
+    def take(self, address: str) -> None:
+        """One more stream for `address` (429 past the quota); `release` gives it back."""
         if self._open[address] >= self._per_address:
             raise DomainError(
                 Code.RATE_LIMITED,
@@ -25,9 +33,8 @@ class StreamQuota:
                 retry_after=5,
             )
         self._open[address] += 1
-        try:
-            yield
-        finally:
-            self._open[address] -= 1
-            if not self._open[address]:
-                del self._open[address]
+
+    def release(self, address: str) -> None:
+        self._open[address] -= 1
+        if not self._open[address]:
+            del self._open[address]

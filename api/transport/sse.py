@@ -2,9 +2,9 @@
 
 sse-starlette's EventSourceResponse runs an anyio task group per response (its sender, a ping
 task, a disconnect listener and an exit watcher); at thousands of streams per process those tasks
-and their per-event handoff cost more than the write itself. This response keeps one small task
-per client (it waits for the disconnect) and writes through the shared Delivery; sse-starlette
-still encodes every frame (api/wire/sse.py).
+and their per-event handoff cost more than the write itself. This response writes through the
+shared Delivery and, under uvicorn, keeps no task of its own (the protocol reports a lost
+connection); sse-starlette still encodes every frame (api/wire/sse.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
+from functools import partial
 
 from redis.exceptions import RedisError
 from starlette.responses import Response
@@ -21,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from api.broker.subscription import End, Subscription
 from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
-from api.transport.direct import body_writer
+from api.transport.direct import body_writer, on_hangup
 from api.transport.tracking import Tracked
 from api.usecases.streams import Opened
 from api.wire import sse
@@ -41,6 +42,17 @@ RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]  # shared: 
 REPLAY_CHUNK = 64 * 1024
 # A catch-up that takes longer than this (a client that stopped reading it) ends the stream.
 CATCH_UP_MAX_SECONDS = 60.0
+
+
+class Answer:
+    """The start of an answer sent without middlewares (stream_routes.py): its headers, all of
+    them, and its status once sent (0 before)."""
+
+    __slots__ = ("headers", "status")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.headers = headers
+        self.status = 0
 
 
 def single_room(event: Event, _: Mapping[str, StreamKey]) -> bytes:
@@ -84,47 +96,72 @@ class EventStream(Response):
         # Opening checks access and reads positions before answering: a refusal or Redis being
         # away is an error status, not a stream that ends at once.
         with self._quota:
-            await self._stream(scope, receive, send)
+            await serve_events(
+                scope, receive, send, self._opening, self._encode, self._retry_ms, self._max_seconds, self._metrics
+            )
 
-    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with self._opening as opened:
-            sub = opened.sub
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            delivery = Delivery(sub, self._encode, body_writer(scope, send), _one_chunk)
+
+async def serve_events(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    opening: AbstractAsyncContextManager[Opened],
+    encode: Encoder,
+    retry_ms: int,
+    max_seconds: float,
+    metrics: Metrics,
+    answer: Answer | None = None,
+) -> None:
+    """Opens the stream, answers its start, writes the catch-up, then the live events until it
+    ends. One coroutine (kept while the stream lasts): no more frames than needed per idle client."""
+    async with opening as opened:
+        sub = opened.sub
+        if answer is None:
+            await send({"type": "http.response.start", "status": 200, "headers": RAW_HEADERS})
+        else:
+            answer.status = 200
+            await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+        delivery = Delivery(sub, encode, body_writer(scope, send), _one_chunk)
+        # Under uvicorn the protocol tells the subscription of a lost connection itself; elsewhere
+        # a task waits for the disconnect on `receive`.
+        watcher = None
+        if not on_hangup(scope, send, partial(sub.close, End.DISCONNECTED)):
             watcher = asyncio.create_task(_watch_disconnect(receive, sub))
-            tracked = Tracked(self._metrics, "sse", delivery)
-            try:
-                async with asyncio.timeout(CATCH_UP_MAX_SECONDS):
-                    await delivery.write(sse.retry(self._retry_ms))
-                    await self._catch_up(delivery, opened)
-                reason = tracked.reason = await delivery.run(self._max_seconds)
-            except RedisError as exc:
-                self._metrics.redis_error()
-                logger.warning("stream ended: Redis failed during replay (%s)", exc)
-                reason = tracked.reason = End.ERROR
-            except TimeoutError:
-                tracked.reason = End.SLOW  # it stopped reading its catch-up; it resumes by id
-                return
-            finally:
+        tracked = Tracked(metrics, "sse", delivery)
+        try:
+            async with asyncio.timeout(CATCH_UP_MAX_SECONDS):
+                await delivery.write(sse.retry(retry_ms))
+                await _catch_up(delivery, opened)
+            reason = tracked.reason = await delivery.run(max_seconds)
+        except RedisError as exc:
+            metrics.redis_error()
+            logger.warning("stream ended: Redis failed during replay (%s)", exc)
+            reason = tracked.reason = End.ERROR
+        except TimeoutError:
+            tracked.reason = End.SLOW  # it stopped reading its catch-up; it resumes by id
+            return
+        finally:
+            if watcher is not None:
                 watcher.cancel()
-                tracked.close()
-            if reason is End.SLOW:
-                # Its socket is full: the closing chunk could not be written either.
-                return
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            tracked.close()
+        if reason is End.SLOW:
+            # Its socket is full: the closing chunk could not be written either.
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _catch_up(self, delivery: Delivery[bytes], opened: Opened) -> None:
-        batch: list[Event] = []
-        size = 0
-        async for event in opened.catch_up:
-            if opened.sub.closed:
-                return
-            batch.append(event)
-            size += len(event.data)
-            if size >= REPLAY_CHUNK:
-                await delivery.send(batch)
-                batch, size = [], 0
-        await delivery.send(batch)
+
+async def _catch_up(delivery: Delivery[bytes], opened: Opened) -> None:
+    batch: list[Event] = []
+    size = 0
+    async for event in opened.catch_up:
+        if opened.sub.closed:
+            return
+        batch.append(event)
+        size += len(event.data)
+        if size >= REPLAY_CHUNK:
+            await delivery.send(batch)
+            batch, size = [], 0
+    await delivery.send(batch)
 
 
 async def _watch_disconnect(receive: Receive, sub: Subscription) -> None:
