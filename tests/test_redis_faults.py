@@ -127,8 +127,9 @@ async def test_paused_redis_fails_sends_fast_and_stores_nothing_twice(own_redis:
         for s in senders:
             assert set(s.acked) <= set(texts), f"{s.name} lost an acknowledged message"
             assert set(s.statuses) <= {200, 201, 503}, s.statuses
-            # A send answers within REDIS_TIMEOUT_SECONDS (2), not after retries piled on it.
-            assert max(s.failure_seconds) < 2.5, s.failure_seconds
+            # A send answers within REDIS_TIMEOUT_SECONDS (2), not after retries piled on it (4 s
+            # and more); the second's slack is for a machine busy with other tests.
+            assert max(s.failure_seconds) < 3.0, s.failure_seconds
         stored_ids = [entry_id for entry_id, _ in entries(r, keys.stream(ROOM))]
         await eventually(lambda: all(len(reader.messages) >= len(stored_ids) for reader in readers), 15)
         done.set()
