@@ -7,8 +7,7 @@ import contextvars
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 from redis.exceptions import RedisError
 
@@ -85,38 +84,37 @@ class Hub:
         self._tasks = []
         await self._backend.close()
 
-    @asynccontextmanager
-    async def subscribe(self, rooms: tuple[str, ...], viewer: Identity | None = None) -> AsyncIterator[Subscription]:
+    def subscribe(self, rooms: tuple[str, ...], viewer: Identity | None = None) -> Subscribing:
         """Registers a client before it checks access, reads its position or replays history, so
         that nothing published meanwhile (an access change included) is missed; the caller then
         anchors each room. A signed-in client also follows its own channel (membership, sign-out)."""
+        return Subscribing(self, rooms, viewer)
+
+    def _register(self, sub: Subscription, channels: tuple[str, ...]) -> list[str]:
+        """Adds `sub` to its channels; returns those no local client followed before."""
         if not self._tasks:
             self._start()
-        sub = Subscription(rooms, self._queue_size, viewer)
         if self.draining:
             sub.close(End.SHUTDOWN)
         self._all.add(sub)
-        channels = (*rooms, keys.USER_ROOM + viewer.user_id) if viewer is not None else rooms
         new = [room for room in channels if room not in self._rooms]
         for room in channels:
             self._rooms.setdefault(room, set()).add(sub)
-        try:
-            if new and self.connected.is_set():
-                await self._backend.add_rooms(new)
-            yield sub
-        finally:
-            sub.close(End.DONE)
-            self._all.discard(sub)
-            gone = []
-            for room in channels:
-                subs = self._rooms.get(room)
-                if subs is not None:
-                    subs.discard(sub)
-                    if not subs:
-                        del self._rooms[room]
-                        gone.append(room)
-            if gone and self.connected.is_set():
-                await self._backend.remove_rooms(gone)
+        return new
+
+    async def _unregister(self, sub: Subscription, channels: tuple[str, ...]) -> None:
+        sub.close(End.DONE)
+        self._all.discard(sub)
+        gone = []
+        for room in channels:
+            subs = self._rooms.get(room)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._rooms[room]
+                    gone.append(room)
+        if gone and self.connected.is_set():
+            await self._backend.remove_rooms(gone)
 
     def publish_local(self, event: Event) -> None:
         subs = self._rooms.get(event.room)
@@ -203,3 +201,31 @@ class Hub:
             if positions:
                 async for event in self._backend.catch_up(room, min(positions)):
                     self.publish_local(event)
+
+
+class Subscribing:
+    """The context of `Hub.subscribe`: a class, not a generator, as thousands of idle streams each
+    hold one for their whole life (a suspended generator and its frame cost several times more)."""
+
+    __slots__ = ("_channels", "_hub", "_sub")
+
+    def __init__(self, hub: Hub, rooms: tuple[str, ...], viewer: Identity | None) -> None:
+        self._hub = hub
+        self._sub = Subscription(rooms, hub._queue_size, viewer)
+        self._channels = (*rooms, keys.USER_ROOM + viewer.user_id) if viewer is not None else rooms
+
+    async def __aenter__(self) -> Subscription:
+        hub, sub, channels = self._hub, self._sub, self._channels
+        new = hub._register(sub, channels)
+        try:
+            if new and hub.connected.is_set():
+                await hub._backend.add_rooms(new)
+        except BaseException:
+            await hub._unregister(sub, channels)
+            raise
+        return sub
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._hub._unregister(self._sub, self._channels)

@@ -4,11 +4,13 @@ open their streams here."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
+from types import TracebackType
 
-from api.broker.hub import Hub
+from api.broker.hub import Hub, Subscribing
 from api.broker.opening import StreamOpening
 from api.broker.presence import Presence
 from api.broker.store import Bounds, MessageStore
@@ -19,7 +21,7 @@ from api.wire.events import Event, marker
 from api.wire.ids import ZERO, StreamKey, format_stream_id
 
 
-@dataclass
+@dataclass(slots=True)
 class Opened:
     sub: Subscription
     markers: dict[str, Event | None]  # per room: where the client was put, unless it resumes
@@ -31,6 +33,9 @@ class Opened:
         return any(mark is not None and mark.kind == "reset" for mark in self.markers.values())
 
 
+_Args = tuple[tuple[str, ...], Identity | None, dict[str, StreamKey | None], bool]
+
+
 class Streams:
     def __init__(self, hub: Hub, store: MessageStore, opening: StreamOpening, presence: Presence) -> None:
         self._hub = hub
@@ -38,34 +43,36 @@ class Streams:
         self._opening = opening
         self._presence = presence
 
-    @asynccontextmanager
-    async def open(
+    def open(
         self, rooms: tuple[str, ...], who: Identity | None, starts: dict[str, StreamKey | None], *, present: bool = True
-    ) -> AsyncIterator[Opened]:
+    ) -> Opening:
         """Subscribes `who` to `rooms`, checks each may be read, marks them online while the block
-        runs, and positions every room before yielding: a Redis failure or a refusal is raised
+        runs, and positions every room on entering: a Redis failure or a refusal is raised
         before the caller answers anything. The subscription comes first, so that an access change
         made after the check still reaches it (the hub applies it for the stream's life). One
         script reads the session and every room's access and bounds: a connect costs one Redis
         command, two with presence, however many rooms."""
-        async with self._hub.subscribe(rooms, who) as sub:
-            alive, states = await self._opening.read(rooms, who)
-            if who is not None and not alive:
-                # An ended session reads as anonymous: a stale cookie must not lock EventSource out.
-                who = None
-                states = {
-                    room: replace(state, access=replace(state.access, member=False)) for room, state in states.items()
-                }
-            for room in rooms:
-                require_read(room, states[room].access, who)
-            if who is None or not present:
-                # No presence to hold: one suspended generator fewer for each anonymous stream.
-                markers = {room: _position(sub, room, starts.get(room), states[room].bounds) for room in rooms}
-                yield Opened(sub, markers, self._catch_up(sub, markers))
-                return
-            async with self._presence.present(rooms, who):
-                markers = {room: _position(sub, room, starts.get(room), states[room].bounds) for room in rooms}
-                yield Opened(sub, markers, self._catch_up(sub, markers))
+        return Opening(self, rooms, who, starts, present)
+
+    async def _check(self, rooms: tuple[str, ...], who: Identity | None) -> tuple[Identity | None, dict[str, Bounds]]:
+        """Checks `who` may read every room; returns who it is (None once its session ended) and
+        each room's bounds."""
+        alive, states = await self._opening.read(rooms, who)
+        if who is not None and not alive:
+            # An ended session reads as anonymous: a stale cookie must not lock EventSource out.
+            who = None
+            states = {
+                room: replace(state, access=replace(state.access, member=False)) for room, state in states.items()
+            }
+        for room in rooms:
+            require_read(room, states[room].access, who)
+        return who, {room: states[room].bounds for room in rooms}
+
+    def _opened(
+        self, sub: Subscription, rooms: tuple[str, ...], starts: dict[str, StreamKey | None], bounds: dict[str, Bounds]
+    ) -> Opened:
+        markers = {room: _position(sub, room, starts.get(room), bounds[room]) for room in rooms}
+        return Opened(sub, markers, self._catch_up(sub, markers))
 
     async def _catch_up(self, sub: Subscription, markers: dict[str, Event | None]) -> AsyncIterator[Event]:
         for room, mark in markers.items():
@@ -96,3 +103,54 @@ def _position(sub: Subscription, room: str, after: StreamKey | None, bounds: Bou
         return marker(room, "reset", newest, oldest=oldest, requested=format_stream_id(after))
     sub.anchor(room, after)
     return None
+
+
+class Opening:
+    """The context of `Streams.open`: a class, not a generator, as thousands of idle streams each
+    hold one for their whole life. On leaving, presence ends before the subscription, as nested
+    blocks would. What only entering needs is let go once entered."""
+
+    __slots__ = ("_args", "_presence", "_streams", "_subscribing")
+
+    def __init__(
+        self,
+        streams: Streams,
+        rooms: tuple[str, ...],
+        who: Identity | None,
+        starts: dict[str, StreamKey | None],
+        present: bool,
+    ) -> None:
+        self._streams = streams
+        self._args: _Args | None = (rooms, who, starts, present)
+        self._subscribing: Subscribing | None = None
+        self._presence: AbstractAsyncContextManager[None] | None = None
+
+    async def __aenter__(self) -> Opened:
+        assert self._args is not None, "an Opening is entered once"
+        (rooms, viewer, starts, present), self._args = self._args, None
+        streams = self._streams
+        subscribing = self._subscribing = streams._hub.subscribe(rooms, viewer)
+        sub = await subscribing.__aenter__()
+        try:
+            who, bounds = await streams._check(rooms, viewer)
+            if who is not None and present:
+                presence = streams._presence.present(rooms, who)
+                await presence.__aenter__()
+                # Anonymous streams hold no presence: one context fewer for each.
+                self._presence = presence
+            return streams._opened(sub, rooms, starts, bounds)
+        except BaseException:
+            await self.__aexit__(*sys.exc_info())
+            raise
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        presence, self._presence = self._presence, None
+        subscribing, self._subscribing = self._subscribing, None
+        try:
+            if presence is not None:
+                await presence.__aexit__(exc_type, exc, tb)
+        finally:
+            if subscribing is not None:
+                await subscribing.__aexit__(exc_type, exc, tb)
