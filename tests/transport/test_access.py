@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from tests.conftest import LiveServer
-from tests.helpers import Frame, parse_frames, session
+from tests.helpers import Frame, parse_frames, session, wait_until
 
 
 def url(server: LiveServer, path: str) -> str:
@@ -191,3 +191,16 @@ async def test_signing_out_ends_that_sessions_streams_and_only_that_session(live
     await until(lambda: "still me" in going.texts(), "the other session's stream goes on")
     assert post(live_server, "general", "not me", first).status_code == 401
     await going.close()
+
+
+def test_a_refused_stream_leaves_nothing_subscribed(live_server: LiveServer) -> None:
+    owner = session(live_server.url, "rhea")
+    created = httpx.post(url(live_server, "/api/rooms"), json={"name": "vault", "private": True}, headers=owner)
+    assert created.status_code == 201, created.text
+    stranger = session(live_server.url, "sven")
+    for path in ("/api/rooms/vault/events", "/api/events?rooms=vault,general"):
+        refused = httpx.get(url(live_server, path), headers=stranger, timeout=10)
+        assert refused.status_code == 403, (path, refused.text)
+    # The subscription made before the access check is gone again: no client is counted (once
+    # the shared server has also seen earlier tests' streams close).
+    wait_until(lambda: httpx.get(url(live_server, "/api/health")).json()["clients"] == 0, what="no clients")
