@@ -104,22 +104,33 @@ class RoomStore:
             replies = await pipe.execute()
         result = []
         for i, (room, score) in enumerate(ranked):
-            (topic, private, count, creator), member, read = replies[3 * i : 3 * i + 3]
-            if private == "1" and not member:
-                continue
-            total = int(count or 0)
-            entry: dict[str, Any] = {
-                "name": room,
-                "topic": topic or "",
-                "private": private == "1",
-                "last_activity": int(score),
-                "message_count": total,
-                "online": 0,
-            }
-            if who is not None:
-                position, mentions = read
-                entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
-                entry["mentions"] = int(mentions)
-                entry["moderator"] = creator == user_id
-            result.append(entry)
+            meta, member, read = replies[3 * i : 3 * i + 3]
+            entry = listing_entry(room, score, meta, member, read if who is not None else None, user_id)
+            if entry is not None:
+                result.append(entry)
         return result
+
+
+def listing_entry(
+    room: str, score: float, meta: list[Any], member: Any, read: list[Any] | None, user_id: str
+) -> dict[str, Any] | None:
+    """A room of the list as clients see it (None: private, and the reader is not a member);
+    `read` (position, mentions) only for the signed-in."""
+    topic, private, count, creator = meta
+    if private == "1" and not member:
+        return None
+    total = int(count or 0)
+    entry: dict[str, Any] = {
+        "name": room,
+        "topic": topic or "",
+        "private": private == "1",
+        "last_activity": int(score),
+        "message_count": total,
+        "online": 0,
+    }
+    if read is not None:
+        position, mentions = read
+        entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
+        entry["mentions"] = int(mentions)
+        entry["moderator"] = creator == user_id
+    return entry

@@ -5,14 +5,13 @@ of their own, after the room's own change."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from api.broker import keys, scripts
-from api.broker.rooms import LIST_MAX, RoomStore, _json
+from api.broker.rooms import LIST_MAX, RoomStore, _json, listing_entry
 from api.domain.identity import Identity
 from api.wire import envelope
 
@@ -82,22 +81,8 @@ class ClusterRoomStore(RoomStore):
         )
         result = []
         for i, (room, score) in enumerate(ranked):
-            (topic, private, count, creator), member = replies[2 * i : 2 * i + 2]
-            if private == "1" and not member:
-                continue
-            total = int(count or 0)
-            entry: dict[str, Any] = {
-                "name": room,
-                "topic": topic or "",
-                "private": private == "1",
-                "last_activity": int(score),
-                "message_count": total,
-                "online": 0,
-            }
-            if who is not None:
-                position, mentions = unread[i]
-                entry["unread"] = max(0, total - (json.loads(position)["n"] if position else 0))
-                entry["mentions"] = int(mentions)
-                entry["moderator"] = creator == user_id
-            result.append(entry)
+            meta, member = replies[2 * i : 2 * i + 2]
+            entry = listing_entry(room, score, meta, member, unread[i] if who is not None else None, user_id)
+            if entry is not None:
+                result.append(entry)
         return result
