@@ -66,6 +66,9 @@ function signature(row) {
 export function createView({ scroller, list, topNote, pill, announcer }, actions) {
   let lastKey = null;
   let unseen = 0;
+  // Set while a smooth scroll to the bottom (the pill) runs: a render in between must not
+  // pin the old position and cut that scroll short.
+  let heading = false;
 
   function nearBottom() {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
@@ -164,6 +167,7 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     "scroll",
     () => {
       if (nearBottom()) {
+        heading = false;
         setUnseen(0);
         actions.onAtBottom();
       }
@@ -172,15 +176,20 @@ export function createView({ scroller, list, topNote, pill, announcer }, actions
     { passive: true },
   );
   pill.addEventListener("click", () => {
+    heading = true;
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
     setUnseen(0);
   });
+  // The reader takes over: stop heading for the bottom.
+  for (const type of ["wheel", "touchstart", "keydown"]) {
+    scroller.addEventListener(type, () => (heading = false), { passive: true });
+  }
 
   return {
     // items: [{key, clientId?, user, text, ts, mine, status: "sent"|"sending"|"pending"|"failed", error,
     //          seen: [names whose last read message this is]}]
     render(items, { toBottom = false } = {}) {
-      const wasAtBottom = nearBottom();
+      const wasAtBottom = heading || nearBottom();
       const anchor = wasAtBottom ? null : topAnchor();
       const rows = rowsFor(items);
       const existing = new Map();
