@@ -191,8 +191,10 @@ def create_app(settings: Settings | None = None) -> ChatApp:
                 "hub": hub,
                 "signer": signer,
                 "streams": streams,
-                "accounts": Accounts(account_store, settings.login_failures_per_name, settings.login_window_seconds),
-                "rooms": Rooms(room_store, account_store, presence, limits, settings.admins),
+                "accounts": Accounts(
+                    account_store, settings.login_failures_per_name, settings.login_window_seconds, hub.cache
+                ),
+                "rooms": Rooms(room_store, account_store, presence, limits, settings.admins, hub.cache),
                 "limits": limits,
                 "quota": StreamQuota(settings.streams_per_address),
                 "metrics": meters,

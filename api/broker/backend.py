@@ -31,6 +31,10 @@ RESYNC = "resync"
 
 
 class Backend(Protocol):
+    # Whether every room's and account's events reach it while connected, followed or not (one
+    # pattern subscription), rather than only those of the rooms it was told of.
+    follows_all: bool
+
     async def connect(self, rooms: list[str]) -> None:
         """Subscribes (again) and returns once events of `rooms` flow; raises if Redis is away."""
 
@@ -52,6 +56,8 @@ class Backend(Protocol):
 
 class RedisPubSub:
     """One PSUBSCRIBE on every room's live channel, on one Redis connection."""
+
+    follows_all = True
 
     def __init__(self, redis: Redis, store: MessageStore) -> None:
         self._redis = redis

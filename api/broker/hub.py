@@ -7,11 +7,13 @@ import contextvars
 import json
 import logging
 import random
+from collections.abc import Collection
 from types import TracebackType
 
 from redis.exceptions import RedisError
 
 from api.broker import keys
+from api.broker.access_cache import AccessCache
 from api.broker.backend import RESYNC, Backend
 from api.broker.subscription import End, Subscription
 from api.domain.identity import Identity
@@ -42,6 +44,8 @@ class Hub:
         self.connected = asyncio.Event()
         self.draining = False
         self.redis_errors = 0  # the reader's lost connections and failed reconnects: read by the metrics
+        self.cache = AccessCache()
+        self._adding: dict[str, asyncio.Future[None]] = {}  # channels being added to the backend
 
     @property
     def subscriber_count(self) -> int:
@@ -102,6 +106,32 @@ class Hub:
             self._rooms.setdefault(room, set()).add(sub)
         return new
 
+    async def _follow(self, new: list[str], channels: tuple[str, ...]) -> None:
+        """Returns once the backend hears all of `channels`: adds those `new` here, and waits for
+        those another client is adding (a room read before its subscription is confirmed could
+        miss what is published meanwhile, and so could the cache)."""
+        if not self.connected.is_set() or self._backend.follows_all:
+            return
+        adding = self._adding
+        waits = {adding[channel] for channel in channels if channel in adding}
+        if new:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            adding.update(dict.fromkeys(new, done))
+            try:
+                await self._backend.add_rooms(new)
+            except BaseException:
+                done.set_exception(ConnectionError("subscribing to Redis failed"))
+                done.exception()  # retrieved here: whoever waits on it raises it again
+                raise
+            else:
+                done.set_result(None)
+            finally:
+                for channel in new:
+                    if adding.get(channel) is done:
+                        del adding[channel]
+        if waits:
+            await asyncio.gather(*waits)
+
     async def _unregister(self, sub: Subscription, channels: tuple[str, ...]) -> None:
         sub.close(End.DONE)
         self._all.discard(sub)
@@ -113,33 +143,49 @@ class Hub:
                 if not subs:
                     del self._rooms[room]
                     gone.append(room)
+        if gone and not self._backend.follows_all:
+            for channel in gone:
+                self.cache.let_go(channel)
         if gone and self.connected.is_set():
             await self._backend.remove_rooms(gone)
 
     def publish_local(self, event: Event) -> None:
+        kind = event.kind
+        if event.key is not None:
+            self.cache.heard(event.room, event.key)
+        elif kind == "access" or kind == "session_end":
+            self._apply_change(event, self._rooms.get(event.room, ()))
+            return
         subs = self._rooms.get(event.room)
         if not subs:
-            return
-        kind = event.kind
-        if kind == "access" or kind == "session_end":
-            self._apply_change(event, subs)
             return
         for sub in tuple(subs):
             sub.push(event)
 
-    def _apply_change(self, event: Event, subs: set[Subscription]) -> None:
-        """Access changes and ended sessions hold for the life of every stream they concern."""
+    def _apply_change(self, event: Event, subs: Collection[Subscription]) -> None:
+        """Access changes and ended sessions hold for the life of every stream they concern, and
+        for what the cache keeps."""
+        room = event.room
         try:
             change = json.loads(event.data)
         except ValueError:
             logger.warning("ignoring a malformed %s event", event.kind)
+            # Whatever it was about, nothing kept of it is to be trusted.
+            self.cache.clear()
             return
         if event.kind == "session_end":
+            sid = change.get("sid") if isinstance(change, dict) else None
+            if room.startswith(keys.USER_ROOM) and isinstance(sid, str):
+                self.cache.session_ended(room[len(keys.USER_ROOM) :], sid)
+            else:
+                self.cache.clear()
             for sub in tuple(subs):
-                if sub.viewer is not None and sub.viewer.sid == change.get("sid"):
+                if sub.viewer is not None and sub.viewer.sid == sid:
                     sub.close(End.REVOKED)
             return
-        room = event.room
+        self.cache.access_changed(room)
+        if not isinstance(change, dict):
+            return
         notice = Event(room, "access", json.dumps({"room": room, "readable": False}))
         for sub in tuple(subs):
             if readable_after(change, sub.viewer.user_id if sub.viewer else None) is False:
@@ -174,6 +220,7 @@ class Hub:
                     if event is None:
                         continue
                     if event.kind == RESYNC:
+                        self.cache.let_go(event.room)
                         await self._catch_up([event.room])
                     else:
                         self.publish_local(event)
@@ -184,6 +231,7 @@ class Hub:
                     return
                 # Whatever failed, this process must not go on deaf while it reports itself live.
                 self.connected.clear()
+                self.cache.clear()
                 delay = min(self._retry_max, 0.1 * 2**attempt) * (0.5 + random.random() / 2)
                 attempt += 1
                 if isinstance(exc, RedisError | OSError):
@@ -218,8 +266,7 @@ class Subscribing:
         hub, sub, channels = self._hub, self._sub, self._channels
         new = hub._register(sub, channels)
         try:
-            if new and hub.connected.is_set():
-                await hub._backend.add_rooms(new)
+            await hub._follow(new, channels)
         except BaseException:
             await hub._unregister(sub, channels)
             raise

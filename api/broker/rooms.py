@@ -43,7 +43,7 @@ class RoomStore:
                 creator.name,
                 creator.user_id,
                 keys.live(room),
-                _json({"room": room, "private": True, "members": members}),
+                _json({"room": room, "private": private, "members": members}),
                 keys.PREFIX,
                 *members,
             ],

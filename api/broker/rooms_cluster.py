@@ -40,7 +40,7 @@ class ClusterRoomStore(RoomStore):
                 creator.name,
                 creator.user_id,
                 keys.live(room),
-                _json({"room": room, "private": True, "members": members}),
+                _json({"room": room, "private": private, "members": members}),
                 "1" if indexed else "0",
                 *members,
             ],

@@ -61,6 +61,8 @@ class _Shard:
 class ShardedPubSub:
     """SSUBSCRIBE per channel, on one connection per shard (see the module's docstring)."""
 
+    follows_all = False
+
     def __init__(self, url: str, store: MessageStore, timeout: float) -> None:
         parsed = urlparse(url)
         self._seeds: list[Node] = [(parsed.hostname or "127.0.0.1", parsed.port or 6379)]

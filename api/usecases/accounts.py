@@ -8,6 +8,7 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from api.broker.access_cache import AccessCache
 from api.broker.accounts import AccountStore
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, check_name, check_new_password, name_key, new_session_id, new_user_id
@@ -17,8 +18,9 @@ LOGIN_WINDOW_SECONDS = 300
 
 
 class Accounts:
-    def __init__(self, store: AccountStore, failures_per_name: int, window_seconds: int) -> None:
+    def __init__(self, store: AccountStore, failures_per_name: int, window_seconds: int, cache: AccessCache) -> None:
         self._store = store
+        self._cache = cache  # told of a session this process ends, before its event comes back
         self._failures = failures_per_name
         self._window = window_seconds
         # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): slow for an attacker's guesses,
@@ -70,6 +72,7 @@ class Accounts:
 
     async def end_session(self, who: Identity) -> None:
         await self._store.end_session(who.user_id, who.key, who.sid)
+        self._cache.session_ended(who.user_id, who.sid)
 
     async def check_session(self, who: Identity) -> Identity:
         """`who`, if its session has not ended (signed out, or a guest account that lapsed)."""

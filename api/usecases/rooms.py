@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.broker.access_cache import AccessCache
 from api.broker.accounts import AccountStore
 from api.broker.presence import Presence
 from api.broker.rooms import RoomStore
@@ -17,9 +18,18 @@ from api.usecases.limits import Limits
 
 class Rooms:
     def __init__(
-        self, store: RoomStore, accounts: AccountStore, presence: Presence, limits: Limits, admins: frozenset[str]
+        self,
+        store: RoomStore,
+        accounts: AccountStore,
+        presence: Presence,
+        limits: Limits,
+        admins: frozenset[str],
+        cache: AccessCache,
     ) -> None:
         self._store = store
+        # Told of this process's own access changes at once: the event on the room's channel
+        # reaches it a moment later, and a connect right after the change must not get ahead of it.
+        self._cache = cache
         self._accounts = accounts
         self._presence = presence
         self._limits = limits
@@ -57,6 +67,7 @@ class Rooms:
         member_ids = [await self._holder(m) for m in members]
         await self._limits.room_created(who, address)
         created = await self._store.create(room, who, topic, private, member_ids)
+        self._cache.access_changed(room)
         if created is None:
             raise DomainError(Code.ROOM_EXISTS, f"room {room!r} already exists")
         if private:
@@ -68,13 +79,16 @@ class Rooms:
     async def add_member(self, room: str, who: Identity, name: str) -> list[dict[str, str]]:
         require_can_add_member(room, await self._store.access(room, who))
         await self._store.change_member(room, await self._holder(name), add=True)
+        self._cache.access_changed(room)
         return await self._people(room)
 
     async def remove_member(self, room: str, who: Identity, name: str) -> None:
         user_id = await self._holder(name)
         admin = self._is_admin(who)
         require_can_remove(room, await self._store.access(room, who), who, user_id, admin)
-        if not await self._store.change_member(room, user_id, add=False):
+        removed = await self._store.change_member(room, user_id, add=False)
+        self._cache.access_changed(room)
+        if not removed:
             raise DomainError(Code.NO_SUCH_MEMBER, f"{name!r} is not a member of {room!r}")
 
     async def members(self, room: str, who: Identity | None) -> list[dict[str, str]]:

@@ -54,30 +54,55 @@ class Streams:
         command, two with presence, however many rooms."""
         return Opening(self, rooms, who, starts, present)
 
-    async def _check(self, rooms: tuple[str, ...], who: Identity | None) -> tuple[Identity | None, dict[str, Bounds]]:
+    async def _check(
+        self, rooms: tuple[str, ...], who: Identity | None, starts: dict[str, StreamKey | None]
+    ) -> tuple[Identity | None, dict[str, Bounds]]:
         """Checks `who` may read every room; returns who it is (None once its session ended) and
-        each room's bounds."""
-        alive, states = await self._opening.read(rooms, who)
+        each room's bounds. From the hub's cache when it knows all of it (no Redis command), else
+        from one read, which then fills the cache."""
+        hub = self._hub
+        cache = hub.cache
+        connected = hub.connected.is_set()
+        hit = cache.lookup(rooms, who, starts) if connected else None
+        if hit is not None:
+            alive, found = hit
+            access = found.access
+            # Only a client starting at the newest id is answered from the cache: nothing to replay.
+            bounds = {room: Bounds(newest, newest) for room, newest in found.newest.items()}
+        else:
+            reading = cache.begin(rooms)
+            try:
+                alive, states = await self._opening.read(rooms, who)
+                access = {room: state.access for room, state in states.items()}
+                bounds = {room: state.bounds for room, state in states.items()}
+                if connected and hub.connected.is_set():
+                    cache.fill(reading, who, alive, access, {room: b.newest for room, b in bounds.items()})
+            finally:
+                cache.end(reading)
         if who is not None and not alive:
             # An ended session reads as anonymous: a stale cookie must not lock EventSource out.
             who = None
-            states = {
-                room: replace(state, access=replace(state.access, member=False)) for room, state in states.items()
-            }
+            access = {room: replace(seen, member=False) for room, seen in access.items()}
         for room in rooms:
-            require_read(room, states[room].access, who)
-        return who, {room: states[room].bounds for room in rooms}
+            require_read(room, access[room], who)
+        return who, bounds
 
     def _opened(
         self, sub: Subscription, rooms: tuple[str, ...], starts: dict[str, StreamKey | None], bounds: dict[str, Bounds]
     ) -> Opened:
         markers = {room: _position(sub, room, starts.get(room), bounds[room]) for room in rooms}
-        return Opened(sub, markers, self._catch_up(sub, markers))
+        # A client that has its room's newest id has nothing to replay: what follows comes live.
+        current = {room for room in rooms if markers[room] is None and starts.get(room) == bounds[room].newest}
+        return Opened(sub, markers, self._catch_up(sub, markers, current))
 
-    async def _catch_up(self, sub: Subscription, markers: dict[str, Event | None]) -> AsyncIterator[Event]:
+    async def _catch_up(
+        self, sub: Subscription, markers: dict[str, Event | None], current: set[str]
+    ) -> AsyncIterator[Event]:
         for room, mark in markers.items():
             if mark is not None:
                 yield mark
+                continue
+            if room in current:
                 continue
             async for event in self._store.replay(room, sub.anchors[room]):
                 yield event
@@ -132,7 +157,7 @@ class Opening:
         subscribing = self._subscribing = streams._hub.subscribe(rooms, viewer)
         sub = await subscribing.__aenter__()
         try:
-            who, bounds = await streams._check(rooms, viewer)
+            who, bounds = await streams._check(rooms, viewer, starts)
             if who is not None and present:
                 presence = streams._presence.present(rooms, who)
                 await presence.__aenter__()

@@ -15,18 +15,18 @@ from tests.helpers import eventually, parse_frames, read_frames, session
 
 async def connect_commands(redis_url: str, url: str, headers: dict[str, str], rooms: int) -> list[str]:
     """The commands clients (not Lua scripts) sent Redis while a stream opened, until each of its
-    rooms was positioned, as MONITOR saw them (the stream still open)."""
+    rooms was positioned (with `rooms` 0: until it answered), as MONITOR saw them (the stream
+    still open)."""
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     seen: list[str] = []
     with r.monitor() as monitor:  # acknowledged: nothing from here on is missed
         async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", url, headers=headers) as stream:
             assert stream.status_code == 200
-            buffer, ready = "", 0
-            async for text in stream.aiter_text():
+            buffer, ready, texts = "", 0, stream.aiter_text()
+            while ready < rooms:
+                text = await anext(texts)
                 frames, buffer = parse_frames(buffer + text)
                 ready += sum(f.event == "ready" for f in frames)
-                if ready >= rooms:
-                    break
             while monitor.connection.can_read(timeout=0.3):
                 command = monitor.next_command()
                 if command["client_type"] != "lua":
@@ -60,13 +60,29 @@ async def measure(server: LiveServer, redis_url: str) -> None:
     async def left(room: str) -> None:
         await eventually(lambda: r.zcard(keys.presence(room)) == 0, what=f"the last stream's leave from {room}")
 
-    for url in (single, many):  # warm: the subscriber connects, every script is loaded
-        await read_frames(url, 1, headers=auth)
-    await left("general")
+    # Warm: the subscriber connects, every script is loaded; "lobby" and "room-*" stay unread.
+    await read_frames(f"{server.url}/api/rooms/lobby/events", 1, headers=auth)
+    await left("lobby")
+
+    # Cold: one script reads the session and every room's access and position; one more for presence.
+    assert await connect_commands(redis_url, single, {}, 1) == ["evalsha"]
+    assert await connect_commands(redis_url, many, auth, 50) == ["evalsha", "evalsha"]
     await left("room-49")
 
-    assert await connect_commands(redis_url, single, {}, 1) == ["evalsha"]  # access and position
-    assert await connect_commands(redis_url, single, auth, 1) == ["evalsha", "evalsha"]  # and presence
+    # Warm: what that read found is kept (and kept right by each room's channel), so a reconnect
+    # storm costs Redis nothing but presence.
+    assert await connect_commands(redis_url, single, {}, 1) == []
+    assert await connect_commands(redis_url, single, auth, 1) == ["evalsha"]  # presence
     await left("general")
-    assert await connect_commands(redis_url, many, auth, 50) == ["evalsha", "evalsha"]
+    assert await connect_commands(redis_url, many, auth, 50) == ["evalsha"]
+    await left("room-49")
+
+    # Resuming from the newest id replays nothing; from an older one, the stream is read.
+    newest = (await read_frames(single, 1))[0].id
+    assert newest
+    seen = await connect_commands(redis_url, single, {"Last-Event-ID": newest}, 0)
+    assert seen == [], (newest, seen)
+    post = httpx.post(f"{server.url}/api/rooms/general/messages", json={"text": "y"}, headers=auth)
+    post.raise_for_status()
+    assert "evalsha" in await connect_commands(redis_url, single, {"Last-Event-ID": newest}, 0)
     r.close()

@@ -92,6 +92,11 @@ for i = last_file + 1, #KEYS do
   redis.call('ZADD', KEYS[i], n, id)
   redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -tonumber(ARGV[13]) - 1)
 end
+-- A room's first message may be what creates it: announced first, as create_room.lua does, so
+-- that every process's access cache forgets whatever it knew of a room by that name.
+if n == 1 then
+  redis.call(PUBLISH, ARGV[1], envelope('access', '', cjson.encode({room = ARGV[2], private = false})))
+end
 redis.call(PUBLISH, ARGV[1], message_envelope(id, n, account[1], body))
 -- A reply's body is the script's own (with its quote), and so is one with files: the caller has the rest.
 return {1, id, n, account[1], (ARGV[11] ~= '' or #shown > 0) and body or ''}

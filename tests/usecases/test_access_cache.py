@@ -1,0 +1,92 @@
+"""The per-process access cache never outlives what it caches: a change made through another
+instance reaches this one's cache on the room's (or the account's) channel, before any later
+message, and a connect after it is refused as it would be without a cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from tests.conftest import LiveServer
+from tests.helpers import Frame, SSEStream, eventually, health, open_stream, read_frames, session
+
+
+def stream_status(server: LiveServer, room: str, headers: dict[str, str]) -> int:
+    with httpx.stream("GET", f"{server.url}/api/rooms/{room}/events", headers=headers, timeout=10) as response:
+        return response.status_code
+
+
+async def subscribed(server: LiveServer) -> None:
+    """Waits for the server's subscriber (started by its first stream): only what is read while
+    it hears every change is kept."""
+    await read_frames(f"{server.url}/api/rooms/general/events", 1)
+    await eventually(lambda: health(server.url)["subscriber"] is True, what="the subscriber")
+
+
+async def next_message(stream: SSEStream) -> Frame:
+    while (frame := await stream.next()).event != "message":
+        pass
+    return frame
+
+
+async def until_closed(stream: SSEStream) -> None:
+    try:
+        while True:
+            await stream.next()
+    except StopAsyncIteration:
+        return
+
+
+async def test_a_member_removed_through_another_instance_is_refused_here(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    here, there = server_factory(), server_factory()
+    ada, bob = session(here.url, "ada"), session(here.url, "bob")
+    created = httpx.post(
+        f"{there.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
+    )
+    assert created.status_code == 201, created.text
+    events = f"{here.url}/api/rooms/vault/events"
+    await subscribed(here)
+    await read_frames(events, 1, headers=bob)  # what this instance read of bob in vault is now kept
+
+    async with open_stream(events, ada) as watching:  # ada's stream here hears vault in order
+        await watching.take(1)
+        gone = httpx.delete(f"{there.url}/api/rooms/vault/members/bob", headers=ada)
+        assert gone.status_code == 204, gone.text
+        sent = httpx.post(f"{there.url}/api/rooms/vault/messages", json={"text": "after"}, headers=ada)
+        assert sent.status_code == 201, sent.text
+        # Once "after" reached this instance, so did bob's removal, announced before it.
+        assert (await next_message(watching)).json()["text"] == "after"
+        assert stream_status(here, "vault", bob) == 403
+
+
+async def test_a_session_ended_through_another_instance_is_over_here(
+    server_factory: Callable[..., LiveServer],
+) -> None:
+    here, there = server_factory(), server_factory()
+    ada, bob = session(here.url, "ada"), session(here.url, "bob")
+    created = httpx.post(
+        f"{here.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
+    )
+    assert created.status_code == 201, created.text
+    await subscribed(here)
+    async with open_stream(f"{here.url}/api/rooms/vault/events", bob) as open_here:
+        await open_here.take(1)  # bob's session is now known alive here
+        assert httpx.delete(f"{there.url}/api/session", headers=bob).status_code == 204
+        await until_closed(open_here)  # this instance heard it
+    # The token is still well signed: only the session's end tells it is over.
+    assert stream_status(here, "vault", bob) == 401
+
+
+async def test_a_change_made_here_holds_here_at_once(live_server: LiveServer) -> None:
+    ada, bob = session(live_server.url, "ada"), session(live_server.url, "bob")
+    created = httpx.post(
+        f"{live_server.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
+    )
+    assert created.status_code == 201, created.text
+    await subscribed(live_server)
+    await read_frames(f"{live_server.url}/api/rooms/vault/events", 1, headers=bob)
+    assert httpx.delete(f"{live_server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
+    assert stream_status(live_server, "vault", bob) == 403
