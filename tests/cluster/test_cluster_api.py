@@ -88,6 +88,8 @@ def test_rooms_and_signals_on_a_cluster(app: TestClient, fresh_cluster: LocalClu
     listing = {room["name"]: room for room in app.get("/api/rooms", headers=ada).json()["rooms"]}
     assert listing["secret"]["message_count"] == 2 and listing["secret"]["unread"] == 1
 
+    # A room's first message also announces the room: count the sends after it.
+    assert app.post("/api/rooms/general/messages", json={"text": "first"}, headers=ada).status_code == 201
     before = commands(fresh_cluster)
     for n in range(5):
         assert app.post("/api/rooms/general/messages", json={"text": f"m{n}"}, headers=ada).status_code == 201
