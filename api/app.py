@@ -57,6 +57,7 @@ from api.transport.direct import ChatApp
 from api.transport.headers import SecurityHeaders
 from api.transport.quota import StreamQuota
 from api.transport.request_log import RequestLog
+from api.transport.send_route import SendRoute, is_send
 from api.transport.shutdown import Drain, TrackRequests
 from api.transport.stream_routes import StreamRoutes, is_stream
 from api.usecases.accounts import Accounts
@@ -236,12 +237,14 @@ def create_app(settings: Settings | None = None) -> ChatApp:
     )
     # Outermost: the request log sees every answer as sent, and its whole time.
     app.add_middleware(RequestLog, trust_proxy=settings.trust_proxy)
-    # The SSE routes' fast path (stream_routes.py), under the middlewares a stream needs.
-    app.fast_match = is_stream
-    app.fast_app = StreamRoutes(
-        SecurityHeaders(app, trust_proxy=settings.trust_proxy, docs_paths=docs, file_origin=store_origin(settings)),
-        settings.trust_proxy,
-        drain.requests,
+    # The fast paths of the SSE routes (stream_routes.py) and of a send (send_route.py), doing
+    # themselves what the middlewares do for them.
+    fast_headers = SecurityHeaders(
+        app, trust_proxy=settings.trust_proxy, docs_paths=docs, file_origin=store_origin(settings)
+    )
+    app.fast_routes = (
+        (is_stream, StreamRoutes(fast_headers, settings.trust_proxy, drain.requests)),
+        (is_send, SendRoute(fast_headers, settings.trust_proxy, drain.requests)),
     )
     for module in (session, rooms, messages, conversation, signals, events, websocket, health, files):
         app.include_router(module.router)
