@@ -132,6 +132,8 @@ async def serve_events(
             async with asyncio.timeout(CATCH_UP_MAX_SECONDS):
                 await delivery.write(sse.retry(retry_ms))
                 await _catch_up(delivery, opened)
+            # Its markers and finished catch-up are not kept for the stream's life.
+            del opened
             reason = tracked.reason = await delivery.run(max_seconds)
         except RedisError as exc:
             metrics.redis_error()
