@@ -69,10 +69,30 @@ def body_writer(scope: Scope, started: Send) -> Writer:
     def write(body: bytes) -> Awaitable[None] | None:
         if flow.write_paused or cycle.disconnected or cycle.response_complete or not body:
             return through_send(body)
-        transport.write(b"%x\r\n%b\r\n" % (len(body), body))
+        transport.write(_LAST.frame(body))
         return None
 
     return write
+
+
+class _Chunk:
+    """The chunked framing of the last body written: a fan-out writes one event's bytes (the same
+    object) to every client in turn, so it is framed once per event, not once per client."""
+
+    __slots__ = ("_body", "_framed")
+
+    def __init__(self) -> None:
+        self._body = b""
+        self._framed = b""
+
+    def frame(self, body: bytes) -> bytes:
+        if body is not self._body:
+            self._framed = b"%x\r\n%b\r\n" % (len(body), body)
+            self._body = body
+        return self._framed
+
+
+_LAST = _Chunk()
 
 
 class _Hangup:

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 from starlette.types import Message, Receive, Scope, Send
 
-from api.transport.direct import SERVER_SEND, ChatApp, body_writer
+from api.transport.direct import SERVER_SEND, ChatApp, _Chunk, body_writer
 from scripts.embedded_redis import free_port
 
 CHUNKS = [b"data: one\n\n", b"", b"data: " + b"x" * 8_000 + b"\n\n", b"data: three\n\n"]
@@ -94,3 +94,21 @@ async def test_the_app_hands_streams_the_servers_own_send(serve: object) -> None
     async with httpx.AsyncClient() as client:
         assert (await client.get(url + "/probe")).status_code == 200
     assert seen[0] is seen[1]
+
+
+@pytest.mark.parametrize(
+    ("body", "framed"),
+    [
+        (b"a", b"1\r\na\r\n"),
+        (b"data: x\n\n", b"9\r\ndata: x\n\n\r\n"),
+        (b"x" * 255, b"ff\r\n" + b"x" * 255 + b"\r\n"),
+        (b"x" * 4096, b"1000\r\n" + b"x" * 4096 + b"\r\n"),
+    ],
+)
+def test_a_chunk_is_framed_as_uvicorn_frames_it(body: bytes, framed: bytes) -> None:
+    chunk = _Chunk()
+    assert chunk.frame(body) == framed
+    assert chunk.frame(body) is chunk.frame(body)  # once per event, whatever its number of clients
+    other = bytes(bytearray(body))  # equal bytes, another event: framed on its own, the same way
+    assert chunk.frame(other) == framed
+    assert chunk.frame(b"z") == b"1\r\nz\r\n"
