@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SERVER_SEND = "chat.server_send"
 UVICORN_HTTPTOOLS = "uvicorn.protocols.http.httptools_impl"
@@ -32,11 +32,28 @@ class ChatApp(FastAPI):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope[SERVER_SEND] = send
+            if scope["method"] == "HEAD" and not _streams(scope["path"]):
+                # FastAPI's routes answer GET only: HEAD (curl -I, uptime checks) gets a GET's
+                # answer without its body. Not for a stream, which never ends.
+                scope, send = {**scope, "method": "GET"}, _without_body(send)
             for match, app in self.fast_routes:
                 if match(scope):
                     await app(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+
+def _streams(path: str) -> bool:
+    return path.endswith("/events") or path.endswith("/ws")
+
+
+def _without_body(send: Send) -> Send:
+    async def headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return headers_only
 
 
 def server_send(scope: Scope, fallback: Send) -> Send:
