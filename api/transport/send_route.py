@@ -15,8 +15,6 @@ tests/transport/test_send_route.py compares the two.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -27,12 +25,11 @@ from starlette.types import Receive, Scope, Send
 from api.config import Settings
 from api.domain.errors import Code, DomainError
 from api.domain.messages import check_room
-from api.observability.logs import REQUEST_ID
 from api.transport.body import parse_message
 from api.transport.deps import require_user, token_identity
 from api.transport.errors import error_body, error_response, redis_response
-from api.transport.headers import SecurityHeaders, with_headers
-from api.transport.request_log import HEADER, log_request, request_id
+from api.transport.fast_route import FastRoute
+from api.transport.headers import with_headers
 from api.usecases.messaging import Messaging
 
 PREFIX = "/api/rooms/"
@@ -71,22 +68,11 @@ def _room(scope: Scope) -> str | None:
     return None
 
 
-class SendRoute:
+class SendRoute(FastRoute):
     """An ASGI app for the requests `is_send` takes."""
 
-    def __init__(self, security: SecurityHeaders, trust_proxy: bool, requests: set[asyncio.Task[Any]]) -> None:
-        self._security = security
-        self._trust_proxy = trust_proxy
-        self._requests = requests
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid = request_id(scope)
-        token = REQUEST_ID.set(rid)
-        started = time.perf_counter()
-        task = asyncio.current_task()
-        if task is not None:
-            self._requests.add(task)
-        extra = [*self._security.extra_for(scope), (HEADER, rid.encode())]
+        token, started, task, extra = self.begin(scope)
         status = 0
         try:
             state: dict[str, Any] = scope["state"]
@@ -102,10 +88,7 @@ class SendRoute:
             status = response.status_code
             await response(scope, receive, send)
         finally:
-            if task is not None:
-                self._requests.discard(task)
-            log_request(scope, "http", status, None, started, self._trust_proxy)
-            REQUEST_ID.reset(token)
+            self.end(scope, status, token, started, task)
 
     async def _send(self, scope: Scope, receive: Receive, state: dict[str, Any]) -> Response | None:
         settings: Settings = state["settings"]

@@ -19,8 +19,6 @@ what opening the stream finds (the session, access, Redis).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -33,13 +31,12 @@ from api.config import Settings
 from api.domain.errors import Code, DomainError
 from api.domain.identity import Identity, TokenSigner
 from api.domain.messages import check_room
-from api.observability.logs import REQUEST_ID
 from api.transport.client import address_of
 from api.transport.deps import token_identity
 from api.transport.errors import error_response, redis_response
 from api.transport.events import room_start, rooms_starts
-from api.transport.headers import SecurityHeaders, with_headers
-from api.transport.request_log import HEADER, log_request, request_id
+from api.transport.fast_route import FastRoute
+from api.transport.headers import with_headers
 from api.transport.sse import RAW_HEADERS, Answer, Encoder, multi_room, serve_events, single_room
 from api.wire.ids import StreamKey
 
@@ -57,24 +54,12 @@ def is_stream(scope: Scope) -> bool:
     return not any(name == b"content-length" or name == b"transfer-encoding" for name, _ in scope["headers"])
 
 
-class StreamRoutes:
+class StreamRoutes(FastRoute):
     """An ASGI app for the requests `is_stream` takes, doing itself what the middlewares a stream
-    needs do (one frame instead of one each, and no `send` wrappers): the request id and log line
-    (request_log.py), the security headers (headers.py) and being known to the drain (shutdown.py)."""
-
-    def __init__(self, security: SecurityHeaders, trust_proxy: bool, requests: set[asyncio.Task[Any]]) -> None:
-        self._security = security
-        self._trust_proxy = trust_proxy
-        self._requests = requests
+    needs do (one frame instead of one each, and no `send` wrappers: fast_route.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid = request_id(scope)
-        token = REQUEST_ID.set(rid)
-        started = time.perf_counter()
-        task = asyncio.current_task()
-        if task is not None:
-            self._requests.add(task)
-        extra = [*self._security.extra_for(scope), (HEADER, rid.encode())]
+        token, started, task, extra = self.begin(scope)
         answer = Answer(with_headers(RAW_HEADERS, extra))
         try:
             # The request state is a copy of the lifespan's dict per request: take what a stream
@@ -114,10 +99,7 @@ class StreamRoutes:
             answer.status = answer.status or 500
             raise
         finally:
-            if task is not None:
-                self._requests.discard(task)
-            log_request(scope, "http", answer.status, None, started, self._trust_proxy)
-            REQUEST_ID.reset(token)
+            self.end(scope, answer.status, token, started, task)
 
 
 async def _error(

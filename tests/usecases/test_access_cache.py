@@ -12,6 +12,13 @@ from tests.conftest import LiveServer
 from tests.helpers import Frame, SSEStream, eventually, health, open_stream, read_frames, session
 
 
+def create_vault(server: LiveServer, creator: dict[str, str]) -> None:
+    """A private room "vault" of its creator and bob."""
+    body = {"name": "vault", "private": True, "members": ["bob"]}
+    created = httpx.post(f"{server.url}/api/rooms", json=body, headers=creator)
+    assert created.status_code == 201, created.text
+
+
 def stream_status(server: LiveServer, room: str, headers: dict[str, str]) -> int:
     with httpx.stream("GET", f"{server.url}/api/rooms/{room}/events", headers=headers, timeout=10) as response:
         return response.status_code
@@ -43,10 +50,7 @@ async def test_a_member_removed_through_another_instance_is_refused_here(
 ) -> None:
     here, there = server_factory(), server_factory()
     ada, bob = session(here.url, "ada"), session(here.url, "bob")
-    created = httpx.post(
-        f"{there.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
-    )
-    assert created.status_code == 201, created.text
+    create_vault(there, ada)
     events = f"{here.url}/api/rooms/vault/events"
     await subscribed(here)
     await read_frames(events, 1, headers=bob)  # what this instance read of bob in vault is now kept
@@ -67,10 +71,7 @@ async def test_a_session_ended_through_another_instance_is_over_here(
 ) -> None:
     here, there = server_factory(), server_factory()
     ada, bob = session(here.url, "ada"), session(here.url, "bob")
-    created = httpx.post(
-        f"{here.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
-    )
-    assert created.status_code == 201, created.text
+    create_vault(here, ada)
     await subscribed(here)
     async with open_stream(f"{here.url}/api/rooms/vault/events", bob) as open_here:
         await open_here.take(1)  # bob's session is now known alive here
@@ -82,10 +83,7 @@ async def test_a_session_ended_through_another_instance_is_over_here(
 
 async def test_a_change_made_here_holds_here_at_once(live_server: LiveServer) -> None:
     ada, bob = session(live_server.url, "ada"), session(live_server.url, "bob")
-    created = httpx.post(
-        f"{live_server.url}/api/rooms", json={"name": "vault", "private": True, "members": ["bob"]}, headers=ada
-    )
-    assert created.status_code == 201, created.text
+    create_vault(live_server, ada)
     await subscribed(live_server)
     await read_frames(f"{live_server.url}/api/rooms/vault/events", 1, headers=bob)
     assert httpx.delete(f"{live_server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
