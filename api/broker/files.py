@@ -1,6 +1,7 @@
 """Files' metadata in Redis, one hash per file under its room's hash tag. An upload's hash
-expires unless a message attaches it (the send script persists it); the blobs of expired
-uploads are found through FILES_PENDING and deleted after them."""
+expires unless a message attaches it (the send script persists it); every file stays in
+FILES_PENDING, through which the blobs of expired uploads are found and deleted after them, and
+those of attached files once their message is trimmed from its room's stream."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.domain.files import file_room
 
 READY = "ready"
 PENDING = "pending"  # a direct upload whose bytes the store has not been seen to hold yet
+RECHECK_MS = 86_400_000  # how long until an attached file's message is looked for again
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,9 @@ class FileStore:
             await pipe.execute()
 
     async def expired(self, limit: int = 20) -> list[str]:
-        """Uploads past their time that no message attached: their blobs are to be deleted.
-        Attached ones leave the index as they are met."""
+        """Files whose bytes are to go: uploads past their time that no message attached, and
+        attached ones whose message its room's stream no longer keeps (trimmed past it). An
+        attached file whose message is kept is looked at again a day later."""
         now = int(time.time() * 1000)
         due = [str(m) for m in await self._redis.zrangebyscore(keys.FILES_PENDING, 0, now, start=0, num=limit)]
         if not due:
@@ -113,6 +116,20 @@ class FileStore:
         async with self._redis.pipeline(transaction=False) as pipe:
             for file_id in due:
                 pipe.hget(keys.file(file_room(file_id), file_id), "message")
-            attached = await pipe.execute()
-        await self._redis.zrem(keys.FILES_PENDING, *due)
-        return [file_id for file_id, message in zip(due, attached, strict=True) if not message]
+            messages = [str(m) if m else "" for m in await pipe.execute()]
+        attached = [(file_id, message) for file_id, message in zip(due, messages, strict=True) if message]
+        held: list[object] = []
+        if attached:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for file_id, message in attached:
+                    pipe.xrange(keys.stream(file_room(file_id)), message, message)
+                held = await pipe.execute()
+        kept = {file_id for (file_id, _), entries in zip(attached, held, strict=True) if entries}
+        gone = [file_id for file_id in due if file_id not in kept]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if gone:
+                pipe.zrem(keys.FILES_PENDING, *gone)
+            if kept:
+                pipe.zadd(keys.FILES_PENDING, dict.fromkeys(kept, now + RECHECK_MS))
+            await pipe.execute()
+        return gone

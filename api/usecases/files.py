@@ -151,11 +151,12 @@ class Files:
             await self.delete(file_ids)
 
     async def _sweep(self) -> None:
-        """Deletes the bytes of uploads that expired unattached (a few per upload)."""
+        """Deletes a few files per upload: uploads that expired unattached, and files whose
+        message was trimmed from its room's stream (STREAM_MAXLEN)."""
         expired = await self._store.expired()
         if expired:
-            logger.info("deleting %d expired uploads", len(expired))
-            await self._blobs.delete([key for file_id in expired for key in blob_keys(file_id)])
+            logger.info("deleting %d files: unattached uploads, or their message no longer kept", len(expired))
+            await self.delete(expired)
 
     async def start_direct(self, room: str, who: Identity, name: object, size: object) -> DirectUpload:
         """A signed form to upload a large file straight to the S3 store."""

@@ -3,6 +3,7 @@ uploads expire and their bytes go."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,36 @@ def test_unattached_uploads_expire_and_their_bytes_are_deleted(
         upload(client, b"next")
         assert not (folder / forgotten["id"]).exists() and not (folder / (forgotten["id"] + ".thumb")).exists()
         assert (folder / kept["id"]).exists()
-        assert redis_sync.zcard(keys.FILES_PENDING) == 1  # the new upload's
+        # The attached one is looked at again in a day (is its message still kept?), with the new upload.
+        assert redis_sync.zcard(keys.FILES_PENDING) == 2
+        assert (redis_sync.zscore(keys.FILES_PENDING, kept["id"]) or 0) > (time.time() + 23 * 3600) * 1000
         assert client.get(forgotten["url"]).status_code == 404
+
+
+def test_the_files_of_messages_trimmed_from_the_stream_are_deleted(
+    files_app: Callable[..., TestClient], redis_sync: redis.Redis, tmp_path: Path
+) -> None:
+    with files_app(stream_maxlen=10, send_rate_count=1000) as client:
+        client.headers.update(sign_in(client, "ada"))
+        old = upload(client, b"old notes", "old.txt").json()
+        new = upload(client, b"new notes", "new.txt").json()
+        first = client.post("/api/rooms/general/messages", json={"text": "old", "files": [old["id"]]})
+        assert first.status_code == 201, first.text
+        # Kept per room: about STREAM_MAXLEN, trimmed by whole blocks of 100 entries.
+        for i in range(150):
+            assert client.post("/api/rooms/general/messages", json={"text": f"m{i}"}).status_code == 201
+        assert client.post("/api/rooms/general/messages", json={"text": "new", "files": [new["id"]]}).status_code == 201
+        assert not redis_sync.xrange(keys.stream("general"), first.json()["id"], first.json()["id"])
+        for file_id in (old["id"], new["id"]):
+            redis_sync.zadd(keys.FILES_PENDING, {file_id: 1})  # their time to be looked at has come
+        upload(client, b"next")  # sweeps
+        folder = tmp_path / "files"
+        assert not (folder / old["id"]).exists()
+        assert not redis_sync.exists(keys.file("general", old["id"]))
+        assert client.get(old["url"]).status_code == 404
+        assert (folder / new["id"]).exists()
+        assert download(client, new["url"])[1] == b"new notes"
+        assert (redis_sync.zscore(keys.FILES_PENDING, new["id"]) or 0) > (time.time() + 23 * 3600) * 1000
 
 
 def test_a_deleted_messages_files_are_deleted_from_the_store(store_client: TestClient, redis_sync: redis.Redis) -> None:
