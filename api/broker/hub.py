@@ -130,7 +130,10 @@ class Hub:
                     if adding.get(channel) is done:
                         del adding[channel]
         if waits:
-            await asyncio.gather(*waits)
+            # Not gather: a waiter cancelled (its client left) must not cancel the shared future.
+            await asyncio.wait(waits)
+            for waited in waits:
+                waited.result()  # raises if subscribing failed
 
     async def _unregister(self, sub: Subscription, channels: tuple[str, ...]) -> None:
         sub.close(End.DONE)

@@ -50,8 +50,9 @@ class Streams:
         runs, and positions every room on entering: a Redis failure or a refusal is raised
         before the caller answers anything. The subscription comes first, so that an access change
         made after the check still reaches it (the hub applies it for the stream's life). One
-        script reads the session and every room's access and bounds: a connect costs one Redis
-        command, two with presence, however many rooms."""
+        script reads the session and every room's access and bounds, however many rooms, unless
+        the hub's cache knows them all: a connect costs one Redis command or none, and one more
+        for presence."""
         return Opening(self, rooms, who, starts, present)
 
     async def _check(
