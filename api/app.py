@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None) -> ChatApp:
         refresher = asyncio.create_task(
             presence.run(settings.presence_refresh_seconds, hub.local_rooms), name="presence"
         )
+        sweeper = asyncio.create_task(sharing.run(settings.files_sweep_seconds), name="files-sweep")
         drain.install(on_start=hub.drain)
         # What exists once started (modules, routes, these resources) lives as long as the process:
         # out of the cyclic collector's sight, its full collections stop walking all of it again
@@ -223,9 +224,10 @@ def create_app(settings: Settings | None = None) -> ChatApp:
             }
         finally:
             drain.uninstall()
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+            for task in (refresher, sweeper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await hub.stop(wait=drain.remaining(default=5))
             await blobs.aclose()
             await redis.aclose()

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     files_unattached_seconds: int = Field(
         86400, gt=0, description="An upload not attached to a message within this is deleted."
     )
+    files_sweep_seconds: float = Field(
+        300, gt=0, description="How often each process deletes the bytes of files whose time has come."
+    )
     files_url_seconds: int = Field(300, gt=0, description="Life of a signed S3 download or upload URL.")
     image_max_pixels: int = Field(40_000_000, gt=0, description="Largest image (width x height x frames) decoded.")
     aws_access_key_id: str = Field("", description="S3 store: access key (standard AWS variable).")

@@ -150,6 +150,15 @@ class Files:
         if file_ids:
             await self.delete(file_ids)
 
+    async def run(self, every: float) -> None:
+        """Sweeps on a timer too, so that a process nobody uploads to still deletes what is due."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._sweep()
+            except Exception as exc:  # a store or Redis away: the next round or upload tries again
+                logger.warning("sweeping files failed: %r", exc)
+
     async def _sweep(self) -> None:
         """Deletes a few files per upload: uploads that expired unattached, and files whose
         message was trimmed from its room's stream (STREAM_MAXLEN)."""

@@ -92,6 +92,19 @@ def test_unattached_uploads_expire_and_their_bytes_are_deleted(
         assert client.get(forgotten["url"]).status_code == 404
 
 
+def test_each_process_sweeps_on_a_timer_too(
+    files_app: Callable[..., TestClient], redis_sync: redis.Redis, tmp_path: Path
+) -> None:
+    with files_app(files_unattached_seconds=1, files_sweep_seconds=0.1) as client:
+        client.headers.update(sign_in(client, "ada"))
+        forgotten = upload(client, b"never sent", "forgotten.txt").json()
+        wait_until(lambda: not redis_sync.exists(keys.file("general", forgotten["id"])), what="the upload to expire")
+        redis_sync.zadd(keys.FILES_PENDING, {forgotten["id"]: 1})  # its minute's grace is over
+        # No upload follows: the timer's sweep deletes its bytes.
+        wait_until(lambda: not (tmp_path / "files" / forgotten["id"]).exists(), what="the timer's sweep")
+        assert redis_sync.zcard(keys.FILES_PENDING) == 0
+
+
 def test_the_files_of_messages_trimmed_from_the_stream_are_deleted(
     files_app: Callable[..., TestClient], redis_sync: redis.Redis, tmp_path: Path
 ) -> None:
