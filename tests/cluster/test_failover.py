@@ -13,8 +13,7 @@ from redis.crc import key_slot
 
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
-from tests.cluster.conftest import room_on
-from tests.cluster.test_cluster import has_all, send_until_stored, subscriptions
+from tests.cluster.conftest import has_all, room_on, send_until_stored, subscriptions
 from tests.conftest import LiveServer
 from tests.helpers import ResumingSSE, cancel, eventually, session
 
