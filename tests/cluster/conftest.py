@@ -4,7 +4,8 @@ app instances on it, and what its tests of sends and streams share."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from redis.crc import key_slot
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
 from tests.conftest import LiveServer
-from tests.helpers import RETRY_STATUSES, ResumingSSE
+from tests.helpers import RETRY_STATUSES, ResumingSSE, cancel, eventually, session
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +81,50 @@ def subscriptions(cluster: LocalCluster) -> tuple[list[str], int]:
             patterns += int(r.execute_command("PUBSUB", "NUMPAT"))
             patterns += sum(int(c.get("psub", 0)) for c in r.client_list())
     return channels, patterns
+
+
+class Traffic:
+    """Two app instances taking turns sending to two rooms (even sends to `first`, odd ones to
+    `second`), each room read on each instance by a client that resumes like EventSource."""
+
+    def __init__(self, cluster: LocalCluster, servers: list[LiveServer], first: str, second: str, sends: int) -> None:
+        self.cluster, self.servers, self.rooms, self.sends = cluster, servers, (first, second), sends
+        self.auths = [session(server.url, f"writer{i}") for i, server in enumerate(servers)]
+        self.readers = {
+            (room, i): ResumingSSE(f"{server.url}/api/rooms/{room}/events", auth=session(server.url, f"reader{i}"))
+            for room in self.rooms
+            for i, server in enumerate(servers)
+        }
+        self.progress = {"stored": 0, "refused": 0}
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Traffic:
+        self._tasks = [asyncio.create_task(reader.run(self._stop)) for reader in self.readers.values()]
+        for reader in self.readers.values():
+            await asyncio.wait_for(reader.connected.wait(), 10)
+        channels = {keys.live(room) for room in self.rooms}
+        await eventually(lambda: channels <= set(subscriptions(self.cluster)[0]), what=f"subscriptions of {channels}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop.set()
+        await cancel(self._tasks)
+
+    async def send_all(self, after: Callable[[int], Awaitable[None]] | None = None) -> None:
+        """Every send, each stored once (sent again while refused); `after(n)` once send n is."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            for n in range(self.sends):
+                i = n % len(self.servers)
+                url = f"{self.servers[i].url}/api/rooms/{self.rooms[n % 2]}/messages"
+                await send_until_stored(client, url, f"m{n}", self.auths[i], self.progress)
+                self.progress["stored"] += 1
+                if after is not None:
+                    await after(n)
+
+    async def check(self) -> None:
+        """Every reader got its room's messages, each once, in order."""
+        for (room, i), reader in self.readers.items():
+            wanted = [f"m{n}" for n in range(self.sends) if self.rooms[n % 2] == room]
+            await eventually(partial(has_all, reader, len(wanted)), timeout=15, what=f"{room}'s messages on server {i}")
+            assert [m["text"] for m in reader.messages] == wanted, (room, i)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from functools import partial
 
 import httpx
 from redis.crc import key_slot
@@ -13,9 +12,9 @@ from redis.crc import key_slot
 from api.broker import keys
 from scripts.redis_cluster import LocalCluster
 from tests.broker.test_connection import BURST, Peak, redis_connections
-from tests.cluster.conftest import has_all, room_on, send_until_stored, subscriptions
+from tests.cluster.conftest import Traffic, room_on, subscriptions
 from tests.conftest import LiveServer
-from tests.helpers import ResumingSSE, cancel, eventually, session
+from tests.helpers import eventually, session
 
 SENDS = 60
 
@@ -27,21 +26,7 @@ async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_dupl
     servers = [cluster_servers(), cluster_servers()]
     moving, staying = room_on(cluster, 0, "moving"), room_on(cluster, 1, "staying")
     slot = key_slot(keys.live(moving).encode())
-    auths = [session(server.url, f"writer{i}") for i, server in enumerate(servers)]
-    readers = {
-        (room, i): ResumingSSE(f"{server.url}/api/rooms/{room}/events", auth=session(server.url, f"reader{i}"))
-        for room in (moving, staying)
-        for i, server in enumerate(servers)
-    }
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(reader.run(stop)) for reader in readers.values()]
-    try:
-        for reader in readers.values():
-            await asyncio.wait_for(reader.connected.wait(), 10)
-        await eventually(
-            lambda: {keys.live(moving), keys.live(staying)} <= set(subscriptions(cluster)[0]),
-            what=f"sharded subscriptions of {moving} and {staying}",
-        )
+    async with Traffic(cluster, servers, moving, staying, SENDS) as traffic:
         channels, patterns = subscriptions(cluster)
         assert patterns == 0  # nothing uses PSUBSCRIBE on a cluster, people's own channels included
         assert any(channel.startswith(keys.PREFIX + "{u:") for channel in channels)
@@ -50,7 +35,7 @@ async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_dupl
         # refused with 503 and retried: a script's keys are split between two shards), handed
         # over on the new shard only (sends run there, where no subscriber of the room listens
         # yet: only the catch-up after resubscribing brings them), then everywhere.
-        progress = {"stored": 0, "refused": 0}
+        progress = traffic.progress
         loop = asyncio.get_running_loop()
 
         async def migrate() -> None:
@@ -63,29 +48,14 @@ async def test_rooms_on_two_shards_survive_a_slot_migration_without_loss_or_dupl
             await eventually(lambda: progress["stored"] >= moved_at + 4, what="sends on the new shard")
             await loop.run_in_executor(None, cluster.end_move, slot, 2, [source, 1])
 
-        async def send_all() -> None:
-            async with httpx.AsyncClient(timeout=10) as client:
-                for n in range(SENDS):
-                    room = moving if n % 2 == 0 else staying
-                    i = n % len(servers)
-                    url = f"{servers[i].url}/api/rooms/{room}/messages"
-                    await send_until_stored(client, url, f"m{n}", auths[i], progress)
-                    progress["stored"] += 1
-
-        await asyncio.wait_for(asyncio.gather(migrate(), send_all()), 60)
+        await asyncio.wait_for(asyncio.gather(migrate(), traffic.send_all()), 60)
         assert cluster.owner(slot) == 2
-        for (room, i), reader in readers.items():
-            wanted = [f"m{n}" for n in range(SENDS) if (n % 2 == 0) == (room == moving)]
-            await eventually(partial(has_all, reader, len(wanted)), timeout=15, what=f"{room}'s messages on server {i}")
-            assert [m["text"] for m in reader.messages] == wanted, (room, i)
+        await traffic.check()
         # The moved room's channel is subscribed on its new shard only.
         with cluster.client(2) as r:
             assert keys.live(moving) in r.execute_command("PUBSUB", "SHARDCHANNELS")
         with cluster.client(0) as r:
             assert keys.live(moving) not in r.execute_command("PUBSUB", "SHARDCHANNELS")
-    finally:
-        stop.set()
-        await cancel(tasks)
 
 
 async def test_a_burst_of_sends_on_a_cluster_waits_for_its_connections(
