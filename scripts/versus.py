@@ -11,7 +11,9 @@ Rows, for each server (medians over --rounds, with the range):
   deliveries/s and server CPU per delivery, the send included;
 - connecting: --connects clients opened (100 at a time per load generator) into a fresh server,
   connections per second until the last is ready (SSE `ready` event, socket.io CONNECT);
-- idle memory: then --idle clients in all, the server's RSS growth divided by them.
+- idle memory: then --idle clients in all, the server's RSS growth divided by them;
+- a burst: --burst sends at once, each on its own connection: the most connections to its Redis
+  the server held meanwhile.
 Subscribers here are SSE streams (anonymous, one room); there socket.io clients over WebSocket.
 """
 
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
+import redis.asyncio
 
 from scripts import bench_client, peer
 from scripts.embedded_redis import RedisServer, free_port
@@ -45,6 +48,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--closed-seconds", type=float, default=5.0, help="closed-loop duration with --peer (default 5)")
     p.add_argument("--connects", type=int, default=2000, help="connections timed with --peer (default 2000)")
     p.add_argument("--idle", type=int, default=10000, help="idle connections with --peer (default 10000)")
+    p.add_argument("--burst", type=int, default=200, help="concurrent sends with --peer (default 200)")
 
 
 class Server:
@@ -56,6 +60,7 @@ class Server:
         self.kind, self.room = kind, f"bench-{os.getpid()}"
         redis_server = RedisServer(Path(stack.enter_context(tempfile.TemporaryDirectory()))).start()
         stack.callback(redis_server.stop)
+        self.redis_url = redis_server.url
         self.port = free_port()
         if kind == "python":
             process = bench.start_server(app, redis_server.url, self.port, stack)
@@ -149,6 +154,39 @@ def connect_and_idle(server: Server, connects: int, idle: int) -> dict[str, floa
     return {"connects_per_s": rate, "idle_kb": (rss1 - rss0) / max(total, 1) / 1024, "idle_open": total}
 
 
+def burst(server: Server, count: int) -> dict[str, float]:
+    """`count` sends at once, each on its own connection (their clients opened first): the most
+    Redis connections the server held meanwhile (its own Redis's clients, less this probe)."""
+
+    async def run() -> float:
+        if server.kind == "python":
+            senders: list[Sender] = [peer.HttpSender(server.port, server.room, server.headers) for _ in range(count)]
+        else:
+            senders = [peer.EioSender(server.port) for _ in range(count)]
+        await asyncio.gather(*(sender.open() for sender in senders))
+        probe = redis.asyncio.Redis.from_url(server.redis_url)
+        peak, done = 0, asyncio.Event()
+
+        async def watch() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, int((await probe.info("clients"))["connected_clients"]) - 1)
+                await asyncio.sleep(0.002)
+
+        watcher = asyncio.create_task(watch())
+        try:
+            results = await asyncio.gather(*(sender.send(f"burst {i}") for i, sender in enumerate(senders)))
+        finally:
+            done.set()
+            await watcher
+            await probe.aclose()
+            await asyncio.gather(*(sender.close() for sender in senders))
+        assert all(results), "a send of the burst failed"
+        return float(peak)
+
+    return {"burst_connections": asyncio.run(run())}
+
+
 def run(args: argparse.Namespace) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     server_cpu = cpus[:1] if len(cpus) >= 2 and not args.no_pin else []
@@ -176,6 +214,9 @@ def run(args: argparse.Namespace) -> None:
             with contextlib.ExitStack() as stack:
                 server = Server(kind, args.app, server_cpu, stack)
                 record(kind, connect_and_idle(server, args.connects, args.idle))
+            with contextlib.ExitStack() as stack:
+                server = Server(kind, args.app, server_cpu, stack)
+                record(kind, burst(server, args.burst))
     show(results, sizes, args)
 
 
@@ -190,6 +231,7 @@ def show(results: dict[str, dict[str, list[float]]], sizes: list[int], args: arg
     rows.append(("closed loop, 100 subscribers: deliveries/s", "per_s@closed", False, none))
     rows.append((f"memory per idle connection, {args.idle:,} idle (KB)", "idle_kb", True, "{:.1f}".format))
     rows.append((f"connections opened per second ({args.connects:,})", "connects_per_s", False, none))
+    rows.append((f"Redis connections during a burst of {args.burst} sends", "burst_connections", True, none))
     print(f"\nmedians of {args.rounds} rounds [range]; ratio = this project / Node", end=" ")
     print("(ahead: lower for costs, higher for rates)")
     print(f"{'':<62}{'this project (SSE)':>24}{'Node socket.io':>24}{'ratio':>8}  ahead")
