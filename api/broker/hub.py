@@ -8,13 +8,13 @@ import json
 import logging
 import random
 from collections.abc import Collection
-from types import TracebackType
 
 from redis.exceptions import RedisError
 
 from api.broker import keys
 from api.broker.access_cache import AccessCache
 from api.broker.backend import RESYNC, Backend
+from api.broker.subscribing import Subscribing
 from api.broker.subscription import End, Subscription
 from api.domain.identity import Identity
 from api.domain.rooms import readable_after
@@ -252,30 +252,3 @@ class Hub:
             if positions:
                 async for event in self._backend.catch_up(room, min(positions)):
                     self.publish_local(event)
-
-
-class Subscribing:
-    """The context of `Hub.subscribe`: a class, not a generator, as thousands of idle streams each
-    hold one for their whole life (a suspended generator and its frame cost several times more)."""
-
-    __slots__ = ("_channels", "_hub", "_sub")
-
-    def __init__(self, hub: Hub, rooms: tuple[str, ...], viewer: Identity | None) -> None:
-        self._hub = hub
-        self._sub = Subscription(rooms, hub._queue_size, viewer)
-        self._channels = (*rooms, keys.USER_ROOM + viewer.user_id) if viewer is not None else rooms
-
-    async def __aenter__(self) -> Subscription:
-        hub, sub, channels = self._hub, self._sub, self._channels
-        new = hub._register(sub, channels)
-        try:
-            await hub._follow(new, channels)
-        except BaseException:
-            await hub._unregister(sub, channels)
-            raise
-        return sub
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self._hub._unregister(self._sub, self._channels)

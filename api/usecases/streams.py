@@ -10,10 +10,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from types import TracebackType
 
-from api.broker.hub import Hub, Subscribing
+from api.broker.hub import Hub
 from api.broker.opening import StreamOpening
 from api.broker.presence import Presence
 from api.broker.store import Bounds, MessageStore
+from api.broker.subscribing import Subscribing
 from api.broker.subscription import Subscription
 from api.domain.identity import Identity
 from api.domain.rooms import require_read
