@@ -4,6 +4,7 @@ app instances, and a slot migration in the middle of sends that loses and double
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
 import httpx
@@ -14,7 +15,7 @@ from scripts.redis_cluster import LocalCluster
 from tests.broker.test_connection import BURST, Peak, redis_connections
 from tests.cluster.conftest import Traffic, room_on, subscriptions
 from tests.conftest import LiveServer
-from tests.helpers import eventually, session
+from tests.helpers import eventually, open_stream, session
 
 SENDS = 60
 
@@ -77,3 +78,35 @@ async def test_a_burst_of_sends_on_a_cluster_waits_for_its_connections(
     # Per node, however the calls spread: the budget's 5, and the one connection redis-py keeps to
     # the node it read the cluster's layout from (seen open before any request).
     assert peak.value <= 6
+
+
+async def test_a_member_removed_while_a_slot_moves_stops_reading(
+    fresh_cluster: LocalCluster, cluster_servers: Callable[..., LiveServer]
+) -> None:
+    cluster = fresh_cluster
+    server = cluster_servers()
+    ada, bob = session(server.url, "ada"), session(server.url, "bob")
+    vault = room_on(cluster, 0, "vault")
+    slot = key_slot(keys.live(vault).encode())
+    body = {"name": vault, "private": True, "members": ["bob"]}
+    assert httpx.post(f"{server.url}/api/rooms", json=body, headers=ada).status_code == 201
+    async with open_stream(f"{server.url}/api/rooms/{vault}/events", bob) as reading:
+        assert (await reading.next()).event == "ready"
+        await eventually(lambda: keys.live(vault) in subscriptions(cluster)[0], what="the vault's subscription")
+        # The slot is handed to its new shard, which alone knows yet, when bob is removed.
+        loop = asyncio.get_running_loop()
+        source = await loop.run_in_executor(None, cluster.start_move, slot, 2)
+        await loop.run_in_executor(None, cluster.move_keys, slot, source, 2)
+        await loop.run_in_executor(None, cluster.end_move, slot, 2, [2])
+        removed = httpx.delete(f"{server.url}/api/rooms/{vault}/members/bob", headers=ada)
+        assert removed.status_code == 204, removed.text
+        await loop.run_in_executor(None, cluster.end_move, slot, 2, [source, 1])
+        # His stream is told and ends; what is sent after his removal never reaches it.
+        sent = httpx.post(f"{server.url}/api/rooms/{vault}/messages", json={"text": "after"}, headers=ada)
+        assert sent.status_code == 201, sent.text
+        frames = []
+        with contextlib.suppress(StopAsyncIteration):
+            while True:
+                frames.append(await reading.next(timeout=15))
+        assert [f.event for f in frames if f.event not in ("presence", "typing")] == ["access"]
+        assert frames[-1].json() == {"room": vault, "readable": False}
