@@ -7,7 +7,7 @@ import contextvars
 import json
 import logging
 import random
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from redis.exceptions import RedisError
 
@@ -46,6 +46,9 @@ class Hub:
         self.redis_errors = 0  # the reader's lost connections and failed reconnects: read by the metrics
         self.cache = AccessCache()
         self._adding: dict[str, asyncio.Future[None]] = {}  # channels being added to the backend
+        # Who of some user ids may read a room (None: everyone), to check the streams of a room it
+        # caught up after a gap: an access change published meanwhile was missed with the rest.
+        self.readers: Callable[[str, list[str]], Awaitable[set[str] | None]] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -250,5 +253,20 @@ class Hub:
             subs = self._rooms.get(room, set())
             positions = [sub.queued[room] for sub in subs if room in sub.anchors]
             if positions:
+                await self._recheck(room)
                 async for event in self._backend.catch_up(room, min(positions)):
                     self.publish_local(event)
+
+    async def _recheck(self, room: str) -> None:
+        """Revokes `room` from the local streams that may no longer read it: the access changes of
+        a gap (a lost connection, a moved slot) are not in the stream that the catch-up reads."""
+        subs = self._rooms.get(room)
+        if self.readers is None or not subs or room.startswith(keys.USER_ROOM):
+            return
+        allowed = await self.readers(room, sorted({sub.viewer.user_id if sub.viewer else "" for sub in subs}))
+        if allowed is None:
+            return
+        notice = Event(room, "access", json.dumps({"room": room, "readable": False}))
+        for sub in tuple(subs):
+            if (sub.viewer.user_id if sub.viewer else "") not in allowed:
+                sub.revoke(room, notice)

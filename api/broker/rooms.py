@@ -52,6 +52,17 @@ class RoomStore:
             return None
         return {"name": room, "topic": topic, "private": private, "created_by": creator.name, "created": created}
 
+    async def readers_among(self, room: str, user_ids: list[str]) -> set[str] | None:
+        """Which of `user_ids` may read `room`: None when everyone may (a public room), else its
+        members among them (an anonymous reader, "", never is one)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.room(room), "private")
+            pipe.smismember(keys.members(room), user_ids or [""])
+            private, member = await pipe.execute()
+        if private != "1":
+            return None
+        return {user_id for user_id, flag in zip(user_ids, member, strict=False) if flag and user_id}
+
     async def access(self, room: str, who: Identity | None) -> Access:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.hmget(keys.room(room), ["private", "created_by_id"])

@@ -4,10 +4,14 @@ message, and a connect after it is refused as it would be without a cache."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import redis
 
+from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
 from tests.helpers import Frame, SSEStream, eventually, health, open_stream, read_frames, session
 
@@ -88,3 +92,37 @@ async def test_a_change_made_here_holds_here_at_once(live_server: LiveServer) ->
     await read_frames(f"{live_server.url}/api/rooms/vault/events", 1, headers=bob)
     assert httpx.delete(f"{live_server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
     assert stream_status(live_server, "vault", bob) == 403
+
+
+async def test_a_removal_made_while_the_subscriber_is_away_holds_when_it_is_back(tmp_path: Path) -> None:
+    # A Redis of its own: it is made to refuse new connections for a while.
+    with RedisServer(tmp_path / "redis") as private:
+        # Pooled connections kept, no presence refresh: nothing but the subscriber needs a new one.
+        env = {"REDIS_IDLE_SECONDS": "3600", "PRESENCE_REFRESH_SECONDS": "3600"}
+        server = LiveServer(private.url, env).start()
+        control = redis.Redis.from_url(private.url)
+        try:
+            ada, bob = session(server.url, "ada"), session(server.url, "bob")
+            create_vault(server, ada)
+            async with open_stream(f"{server.url}/api/rooms/vault/events", bob) as reading:
+                while (await reading.next()).event != "ready":
+                    pass
+                await eventually(lambda: health(server.url)["subscriber"] is True, what="the subscriber")
+                # The subscriber loses its connection and cannot make another (the server's
+                # pooled command connections go on): bob's removal is announced to nobody.
+                # Room for every connection but the one killed next.
+                control.config_set("maxclients", int(control.info("clients")["connected_clients"]) - 1)
+                control.client_kill_filter(_type="pubsub")
+                await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
+                assert httpx.delete(f"{server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
+                control.config_set("maxclients", 10000)
+                # Back, it catches the room up and checks its streams of the room again.
+                frames = []
+                with contextlib.suppress(StopAsyncIteration):
+                    while True:
+                        frames.append(await reading.next(timeout=15))
+                assert [f.event for f in frames if f.event not in ("presence", "typing")] == ["access"]
+        finally:
+            control.config_set("maxclients", 10000)
+            control.close()
+            server.stop()
