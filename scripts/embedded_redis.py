@@ -112,6 +112,28 @@ def free_port() -> int:
         return port
 
 
+def free_ports_with_partner(count: int, offset: int = 10000) -> list[int]:
+    """Distinct free ports whose port + `offset` is free too (a Redis Cluster's bus, SeaweedFS's
+    gRPC)."""
+    ports: list[int] = []
+    for _ in range(100 * count):
+        port = free_port()
+        if port + offset < 65536 and port not in ports and _bindable(port + offset):
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    raise RuntimeError(f"no {count} free ports with free partners")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
     """Asks a child process to stop (SIGTERM), and kills it if it has not within `grace` seconds."""
     if process is None or process.poll() is not None:

@@ -8,7 +8,6 @@ that many replicas (servers `masters + i * masters + m` for master m), and `fail
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,28 +16,9 @@ from typing import Any
 
 import redis
 
-from scripts.embedded_redis import RedisServer, free_port
+from scripts.embedded_redis import RedisServer, free_ports_with_partner
 
 SLOTS = 16384
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def cluster_ports(count: int) -> list[int]:
-    """Distinct free ports whose cluster bus ports (port + 10000) are free too."""
-    ports: list[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port < 55535 and port not in ports and _bindable(port + 10000):
-            ports.append(port)
-    return ports
 
 
 class LocalCluster:
@@ -58,7 +38,7 @@ class LocalCluster:
                 ),
                 min_version=(7,),
             )
-            for i, port in enumerate(cluster_ports(masters * (1 + replicas)))
+            for i, port in enumerate(free_ports_with_partner(masters * (1 + replicas)))
         ]
 
     @property

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,30 +17,12 @@ import obstore
 import pytest
 from obstore.store import S3Store
 
-from scripts.embedded_redis import die_with_parent, free_port, stop_process
+from scripts.embedded_redis import die_with_parent, free_ports_with_partner, stop_process
 
 ACCESS_KEY = "chat-test"
 SECRET_KEY = "chat-test-secret-" + "x" * 24
 BUCKET = "chat-files"
 START_SECONDS = 60
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _port_pair() -> int:
-    """A free port whose +10000 (where SeaweedFS serves gRPC) is free too."""
-    for _ in range(100):
-        port = free_port()
-        if port + 10000 < 65536 and _free(port + 10000):
-            return port
-    raise RuntimeError("no free pair of ports")
 
 
 def _weed() -> str:
@@ -55,7 +36,8 @@ class SeaweedFS:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.weed = _weed()
-        self.ports = {name: _port_pair() for name in ("master", "volume", "filer", "s3")}
+        # Each with its +10000 free too: where SeaweedFS serves gRPC.
+        self.ports = dict(zip(("master", "volume", "filer", "s3"), free_ports_with_partner(4), strict=True))
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
         self.process: subprocess.Popen[bytes] | None = None
 

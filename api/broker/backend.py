@@ -54,6 +54,15 @@ class Backend(Protocol):
     async def close(self) -> None: ...
 
 
+async def stored_after(store: MessageStore, room: str, after: StreamKey) -> AsyncIterator[Event]:
+    """A backend's catch-up: a room's stored events after `after`; none for a person's own
+    channel, whose events are not stored."""
+    if room.startswith(keys.USER_ROOM):
+        return
+    async for event in store.replay(room, after):
+        yield event
+
+
 class RedisPubSub:
     """One PSUBSCRIBE on every room's live channel, on one Redis connection."""
 
@@ -98,11 +107,8 @@ class RedisPubSub:
             except ValueError:
                 logger.warning("ignoring a malformed event on %s", msg["channel"])
 
-    async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
-        if room.startswith(keys.USER_ROOM):
-            return
-        async for event in self._store.replay(room, after):
-            yield event
+    def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
+        return stored_after(self._store, room, after)
 
     async def disconnect(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

@@ -20,6 +20,11 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def created_event(room: str, private: bool, members: list[str]) -> str:
+    """The access event a room's creation announces on its channel (create_room.lua, room_new.lua)."""
+    return _json({"room": room, "private": private, "members": members})
+
+
 class RoomStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -43,7 +48,7 @@ class RoomStore:
                 creator.name,
                 creator.user_id,
                 keys.live(room),
-                _json({"room": room, "private": private, "members": members}),
+                created_event(room, private, members),
                 keys.PREFIX,
                 *members,
             ],

@@ -11,7 +11,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from api.broker import keys, scripts
-from api.broker.rooms import LIST_MAX, RoomStore, _json, listing_entry
+from api.broker.rooms import LIST_MAX, RoomStore, _json, created_event, listing_entry
 from api.domain.identity import Identity
 from api.wire import envelope
 
@@ -40,7 +40,7 @@ class ClusterRoomStore(RoomStore):
                 creator.name,
                 creator.user_id,
                 keys.live(room),
-                _json({"room": room, "private": private, "members": members}),
+                created_event(room, private, members),
                 "1" if indexed else "0",
                 *members,
             ],

@@ -26,7 +26,7 @@ from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from api.broker import keys
-from api.broker.backend import RESYNC
+from api.broker.backend import RESYNC, stored_after
 from api.broker.store import MessageStore
 from api.wire import envelope
 from api.wire.events import Event
@@ -228,11 +228,8 @@ class ShardedPubSub:
                 return Event(room, RESYNC, "{}")
             return item
 
-    async def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
-        if room.startswith(keys.USER_ROOM):
-            return
-        async for event in self._store.replay(room, after):
-            yield event
+    def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
+        return stored_after(self._store, room, after)
 
     async def disconnect(self) -> None:
         shards, self._shards = self._shards, {}

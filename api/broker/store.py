@@ -100,8 +100,8 @@ class MessageStore:
         self._idem_ttl = idempotency_seconds
         self._limits = limits
         self._cluster = isinstance(redis, RedisCluster)
-        self._send = scripts.register(redis, "send", "attach")
-        self._send_sender = scripts.register(redis, "send_sender")
+        self._send = scripts.register(redis, "send", "attach", "sender_lib")
+        self._send_sender = scripts.register(redis, "send_sender", "sender_lib")
         self.reader = StreamReader(redis)
 
     async def send(

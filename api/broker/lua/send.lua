@@ -18,8 +18,8 @@
 --         {-3, ms} rate limited, {-4} no such message to answer, {-5} it was deleted,
 --         {-6, i} the i-th file is not the sender's to attach.
 -- Out of memory (maxmemory with noeviction), Redis refuses a script's first write that may grow
--- memory and, once a script has written, none of the rest. So the first write here is INCR, which
--- Redis refuses when full: then the script stops with an OOM error having changed nothing. Every
+-- memory and, once a script has written, none of the rest. So the first write here is the INCR
+-- of count_send (sender_lib.lua), which Redis refuses when full: then the script stops with an OOM error having changed nothing. Every
 -- refusal before it is a read, so a replay still answers from a full Redis. (On a cluster the first
 -- write here is HINCRBY, which a full Redis refuses too.)
 local checked = ARGV[15] ~= nil and ARGV[15] ~= ''
@@ -64,17 +64,8 @@ if ARGV[11] ~= '' then
 end
 body = with_files(body, shown)
 if not checked then
-  local used = redis.call('INCR', KEYS[8])
-  if used == 1 then
-    redis.call('PEXPIRE', KEYS[8], ARGV[10])
-  end
-  if account[2] == 'guest' then
-    redis.call('PEXPIRE', KEYS[6], ARGV[8])
-    redis.call('PEXPIRE', KEYS[7], ARGV[8])
-  end
-  if used > tonumber(ARGV[9]) then
-    return {-3, redis.call('PTTL', KEYS[8])}
-  end
+  local wait = count_send(KEYS[8], ARGV[10], ARGV[9], account[2], KEYS[6], KEYS[7], ARGV[8])
+  if wait then return {-3, wait} end
 end
 local n = redis.call('HINCRBY', KEYS[4], 'count', 1)
 local id

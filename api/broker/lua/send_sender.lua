@@ -11,15 +11,6 @@ local account = redis.call('HMGET', KEYS[1], 'name', 'kind')
 if not account[1] then
   return {-1}
 end
-local used = redis.call('INCR', KEYS[3])
-if used == 1 then
-  redis.call('PEXPIRE', KEYS[3], ARGV[4])
-end
-if account[2] == 'guest' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-end
-if used > tonumber(ARGV[3]) then
-  return {-3, redis.call('PTTL', KEYS[3])}
-end
+local wait = count_send(KEYS[3], ARGV[4], ARGV[3], account[2], KEYS[1], KEYS[2], ARGV[2])
+if wait then return {-3, wait} end
 return {1, account[1]}
