@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import time
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.client import EMPTY_RESPONSE, NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from api.broker.multiplex import Multiplexed, shared
 from api.domain.errors import DomainError, StoreFull, Unavailable
 
 DEFAULT_TIMEOUT = 2.0
@@ -44,16 +48,91 @@ class _Deadline(Redis):
     """A client whose every command ends within `deadline` seconds, all waits told: for a pooled
     connection, to connect, for the answer (each of them alone is bounded by the same timeout;
     together they could take twice as long). Cancelled half-way, redis-py drops the connection, so
-    no answer is ever read by the wrong call."""
+    no answer is ever read by the wrong call.
+
+    With `multiplexed`, commands and pipelines share its one connection; the pool is left for
+    what holds a connection to itself (transactions, blocking reads, scripts in a pipeline)."""
 
     deadline = DEFAULT_TIMEOUT
+    multiplexed: Multiplexed | None = None
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
+        mux = self.multiplexed
         try:
             async with asyncio.timeout(self.deadline):
-                return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+                if mux is None or NEVER_DECODE in options or not shared(args[0]):
+                    return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+                try:
+                    reply = await mux.call(args)
+                except ResponseError:
+                    if EMPTY_RESPONSE in options:
+                        return options[EMPTY_RESPONSE]
+                    raise
+                return await _parsed(self.response_callbacks, args[0], reply, options)
         except TimeoutError:
+            if mux is not None:
+                mux.stalled()
             raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        pipe = _SharedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+        pipe.multiplexed, pipe.deadline = self.multiplexed, self.deadline
+        return pipe
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        if self.multiplexed is not None:
+            await self.multiplexed.close()
+        await super().aclose(close_connection_pool)
+
+
+class _SharedPipeline(Pipeline):
+    """A pipeline without a transaction written on the shared connection, all of it within the
+    client's deadline."""
+
+    multiplexed: Multiplexed | None = None
+    deadline = DEFAULT_TIMEOUT
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        mux, stack = self.multiplexed, list(self.command_stack)
+        if (
+            mux is None
+            or not stack
+            or self.is_transaction
+            or self.explicit_transaction
+            or self.watching
+            or self.scripts
+            or any(NEVER_DECODE in options or not shared(args[0]) for args, options in stack)
+        ):
+            return await super().execute(raise_on_error)
+        try:
+            async with asyncio.timeout(self.deadline):
+                replies = await mux.call_many([args for args, _ in stack])
+        except TimeoutError:
+            mux.stalled()
+            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+        finally:
+            await self.reset()  # type: ignore[no-untyped-call]
+        response: list[Any] = []
+        for (args, options), reply in zip(stack, replies, strict=True):
+            if isinstance(reply, RedisConnectionError):
+                raise reply
+            if not isinstance(reply, ResponseError):
+                reply = await _parsed(self.response_callbacks, args[0], reply, dict(options))
+            response.append(reply)
+        if raise_on_error:
+            self.raise_first_error(stack, response)
+        return response
+
+
+async def _parsed(callbacks: Any, command: Any, reply: Any, options: dict[str, Any]) -> Any:
+    """`reply` as redis-py's own read would give it: through the command's response callback."""
+    callback = callbacks.get(command)
+    if callback is None:
+        return reply
+    options.pop(EMPTY_RESPONSE, None)
+    options.pop("keys", None)
+    result = callback(reply, **options)
+    return await result if inspect.isawaitable(result) else result
 
 
 class ReleasingPool(BlockingConnectionPool):
@@ -100,10 +179,15 @@ class ReleasingPool(BlockingConnectionPool):
 
 
 def commands_client(
-    url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT, idle_seconds: float = 60.0
+    url: str,
+    max_connections: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    idle_seconds: float = 60.0,
+    multiplexed: bool = True,
 ) -> Redis:
-    """Every command within `timeout` (pipelines: each wait within it), the wait for one of the
-    `max_connections` pooled connections included; a connection unused for `idle_seconds` closes."""
+    """Every command and pipeline within `timeout`; commands and pipelines share one connection
+    (api/broker/multiplex.py), the rest waits for one of the `max_connections` pooled ones (that
+    wait included); a connection unused for `idle_seconds` closes."""
     pool = ReleasingPool.from_url(
         url,
         idle_seconds=idle_seconds,
@@ -119,6 +203,7 @@ def commands_client(
     client = _Deadline(connection_pool=pool)
     client.auto_close_connection_pool = True  # its pool closes with it
     client.deadline = timeout
+    client.multiplexed = Multiplexed(pool, timeout, idle_seconds) if multiplexed else None
     return client
 
 

@@ -1,0 +1,245 @@
+"""One Redis connection that carries every caller's commands at once (auto-pipelining, as Node's
+Redis clients do): a command is written as soon as it is made, with whatever else this process
+made in the same turn of the event loop, and its reply is the next one Redis sends back, Redis
+answering a connection's commands in order. A burst of 200 sends is one connection, not one per
+send in flight, and costs no pool bookkeeping per command.
+
+redis-py makes and greets the connection (TLS, AUTH, HELLO, SELECT, as the URL says); hiredis
+packs commands and parses replies. A caller that gives up (its deadline, a client gone) leaves its
+reply to be read and dropped, so no reply ever reaches the wrong caller. The connection is
+dropped when Redis stops answering (`stalled`), when it closes, and when unused for
+`idle_seconds`; the next command makes a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import hiredis
+from redis._parsers.base import BaseParser
+from redis.asyncio.connection import AbstractConnection, ConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import InvalidResponse
+
+logger = logging.getLogger(__name__)
+
+# Commands whose effect outlives them on their connection, or that wait on it: never shared.
+PINNED = frozenset(
+    {
+        "AUTH", "HELLO", "SELECT", "RESET", "QUIT", "CLIENT", "MONITOR", "READONLY", "READWRITE",
+        "WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD",
+        "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+        "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
+        "XREAD", "XREADGROUP", "WAIT", "WAITAOF",
+    }
+)  # fmt: skip
+# Bytes written and not yet taken by the network past which Redis is deemed not to be reading.
+MAX_UNSENT = 32 * 1024 * 1024
+_PENDING = object()
+
+
+class _Batch:
+    """Replies to commands written together, handed over as one list when the last arrives."""
+
+    __slots__ = ("future", "replies", "size")
+
+    def __init__(self, future: asyncio.Future[list[Any]], size: int) -> None:
+        self.future, self.size = future, size
+        self.replies: list[Any] = []
+
+    def add(self, reply: Any) -> None:
+        self.replies.append(reply)
+        if len(self.replies) == self.size and not self.future.done():
+            self.future.set_result(self.replies)
+
+
+class _Link:
+    """One open connection: the callers waiting for its replies, in the order they wrote."""
+
+    def __init__(self, connection: AbstractConnection) -> None:
+        self.connection = connection
+        reader, writer = connection._reader, connection._writer
+        assert reader is not None and writer is not None
+        self.reader, self.writer = reader, writer
+        self.waiting: deque[asyncio.Future[Any] | _Batch] = deque()
+        self.unsent: list[bytes] = []
+        self.progress = time.monotonic()  # last reply read, or first command after a quiet spell
+        self.closed = False
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.create_task(self._read(), name="redis-multiplex", context=contextvars.Context())
+
+    def write(self, packed: bytes, waiter: asyncio.Future[Any] | _Batch, count: int = 1) -> None:
+        if self.writer.transport.get_write_buffer_size() > MAX_UNSENT:
+            raise RedisConnectionError("Redis is not reading the commands sent to it")
+        if not self.waiting:
+            self.progress = time.monotonic()
+        for _ in range(count):
+            self.waiting.append(waiter)
+        if not self.unsent:
+            self.loop.call_soon(self._flush)
+        self.unsent.append(packed)
+
+    def _flush(self) -> None:
+        if not self.closed:
+            self.writer.write(b"".join(self.unsent) if len(self.unsent) > 1 else self.unsent[0])
+        self.unsent.clear()
+
+    async def _read(self) -> None:
+        parser = hiredis.Reader(
+            protocolError=InvalidResponse, replyError=BaseParser.parse_error, encoding="utf-8", notEnoughData=_PENDING
+        )
+        waiting = self.waiting
+        try:
+            while True:
+                data = await self.reader.read(65536)
+                if not data:
+                    raise RedisConnectionError("Redis closed the connection")
+                self.progress = time.monotonic()
+                parser.feed(data)
+                while (reply := parser.gets()) is not _PENDING:
+                    waiter = waiting.popleft()
+                    if isinstance(waiter, _Batch):
+                        waiter.add(reply)
+                    elif not waiter.done():
+                        if isinstance(reply, Exception):
+                            waiter.set_exception(reply)
+                        else:
+                            waiter.set_result(reply)
+        except asyncio.CancelledError:
+            self.fail(RedisConnectionError("the connection to Redis was closed"))
+            raise
+        except (OSError, RedisConnectionError, InvalidResponse, IndexError) as exc:
+            self.fail(exc if isinstance(exc, RedisConnectionError) else RedisConnectionError(str(exc)))
+
+    def fail(self, error: RedisConnectionError) -> None:
+        """Closes the connection; every caller still waiting gets `error`."""
+        if not self.closed:
+            self.closed = True
+            self.writer.transport.abort()
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            future = waiter.future if isinstance(waiter, _Batch) else waiter
+            if not future.done():
+                future.set_exception(error)
+
+    async def close(self) -> None:
+        self.fail(RedisConnectionError("the connection to Redis was closed"))
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.connection.disconnect()
+
+
+class Multiplexed:
+    """Commands of every caller on one connection made by `pool`'s settings (each call retried
+    once on a fresh connection if its connection broke, as the pool would)."""
+
+    def __init__(self, pool: ConnectionPool, timeout: float, idle_seconds: float) -> None:
+        self._pool = pool
+        self.timeout = timeout
+        self.idle_seconds = idle_seconds
+        self._link: _Link | None = None
+        self._connecting: asyncio.Lock | None = None
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def call(self, args: Sequence[Any]) -> Any:
+        try:
+            return await self._once(args)
+        except RedisConnectionError:
+            return await self._once(args)
+
+    async def call_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        """The replies of `commands`, written together; a command's error is its reply."""
+        try:
+            return await self._many(commands)
+        except RedisConnectionError:
+            return await self._many(commands)
+
+    async def _once(self, args: Sequence[Any]) -> Any:
+        link = self._link
+        if link is None or link.closed:
+            link = await self._connect()
+        future: asyncio.Future[Any] = link.loop.create_future()
+        link.write(_pack(args), future)
+        return await future
+
+    async def _many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        link = self._link
+        if link is None or link.closed:
+            link = await self._connect()
+        future: asyncio.Future[list[Any]] = link.loop.create_future()
+        link.write(b"".join(_pack(args) for args in commands), _Batch(future, len(commands)), len(commands))
+        return await future
+
+    def stalled(self) -> None:
+        """Told by a caller whose deadline passed: drops the connection if Redis has answered
+        nothing for `timeout` while commands waited (a paused or lost Redis)."""
+        link = self._link
+        if link is not None and link.waiting and time.monotonic() - link.progress >= self.timeout:
+            logger.warning("Redis answered nothing for %.1f s; reconnecting", self.timeout)
+            link.fail(RedisConnectionError(f"Redis answered nothing for {self.timeout} s"))
+
+    async def _connect(self) -> _Link:
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            link = self._link
+            if link is not None and not link.closed:
+                return link
+            if link is not None:
+                await link.close()
+            connection: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
+            try:
+                await connection.connect()  # type: ignore[no-untyped-call]
+            except BaseException:
+                await connection.disconnect()
+                raise
+            self._link = link = _Link(connection)
+            if self._reaper is None or self._reaper.done():
+                self._reaper = asyncio.create_task(
+                    self._reap(), name="redis-multiplex-reaper", context=contextvars.Context()
+                )
+            return link
+
+    async def _reap(self) -> None:
+        """Closes the connection once unused for `idle_seconds`: an instance that served a burst
+        gives it back to the Redis budget it shares with every other instance."""
+        while (link := self._link) is not None and not link.closed:
+            quiet = time.monotonic() - link.progress
+            if not link.waiting and not link.unsent and quiet >= self.idle_seconds:
+                self._link = None
+                await link.close()
+                return
+            await asyncio.sleep(max(self.idle_seconds - quiet, 0.0) + 0.01)
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._link is not None and not self._link.closed
+
+
+def _pack(args: Sequence[Any]) -> bytes:
+    # redis-py names some commands with their subcommand ("CONFIG GET"): Redis wants them apart.
+    name = args[0]
+    if isinstance(name, str) and " " in name:
+        args = (*name.split(), *args[1:])
+    packed: bytes = hiredis.pack_command(tuple(args))
+    return packed
+
+
+def shared(command: str | bytes) -> bool:
+    """Whether `command` (redis-py's name for it, perhaps with its subcommand) may share."""
+    if isinstance(command, bytes):
+        command = command.decode()
+    return command not in PINNED and (" " not in command or command.split(" ", 1)[0] not in PINNED)
