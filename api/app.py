@@ -131,7 +131,12 @@ def create_app(settings: Settings | None = None) -> ChatApp:
         cluster = await _on_cluster(settings)
         if cluster:
             # The stores use only commands a cluster client has too, each script within one slot.
-            client = cluster_client(settings.redis_url, settings.redis_max_connections, settings.redis_timeout_seconds)
+            client = cluster_client(
+                settings.redis_url,
+                settings.redis_max_connections,
+                settings.redis_timeout_seconds,
+                settings.redis_idle_seconds,
+            )
             redis = cast(Redis, client)  # the stores check which it is where it matters
         else:
             redis = commands_client(

@@ -6,13 +6,17 @@ redis-py's async cluster client refuses a command outright when a node's connect
 use: here a burst waits for one of `max_connections` calls in flight instead. While a slot moves,
 that client can also fail with errors that are not RedisError (an AttributeError on a node it has
 just dropped): they become a ClusterError, so that the caller answers 503 like any Redis failure.
+Once no call has been made for `idle_seconds`, the nodes' connections close (made again when
+next needed), as the pool's do on one Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import time
 from contextvars import ContextVar
 from typing import Any
 
@@ -45,6 +49,7 @@ async def _bounded(client: _ClusterDeadline, call: Any) -> Any:
     at most one connection per node, so no node is ever asked for more than the budget."""
     held = _HOLDS_BUDGET.get()
     token = _HOLDS_BUDGET.set(True)
+    client.in_flight += 1
     try:
         async with asyncio.timeout(client.deadline), contextlib.nullcontext() if held else client.budget:
             return await call
@@ -57,6 +62,31 @@ async def _bounded(client: _ClusterDeadline, call: Any) -> Any:
         raise ClusterError(f"the cluster is changing ({type(exc).__name__})") from exc
     finally:
         _HOLDS_BUDGET.reset(token)
+        client.in_flight -= 1
+        client.last_call = time.monotonic()
+        if client.reaper is None or client.reaper.done():
+            client.reaper = asyncio.create_task(
+                _release_when_idle(client), name="redis-cluster-reaper", context=contextvars.Context()
+            )
+
+
+async def _release_when_idle(client: _ClusterDeadline) -> None:
+    while True:
+        quiet = time.monotonic() - client.last_call
+        if quiet >= client.idle_seconds and not client.in_flight:
+            break
+        await asyncio.sleep(max(client.idle_seconds - quiet, 0.0) + 0.01)
+    nodes = {*client.get_nodes(), *client.nodes_manager.startup_nodes.values()}
+    for node in nodes:
+        for connection in list(node._free):
+            if connection.is_connected:
+                # Out of the free ones while it closes, so that no call takes it meanwhile.
+                node._free.remove(connection)
+                try:
+                    with contextlib.suppress(RedisError, OSError):
+                        await connection.disconnect()
+                finally:
+                    node._free.append(connection)
 
 
 class _Pipeline(ClusterPipeline):
@@ -70,6 +100,10 @@ class _Pipeline(ClusterPipeline):
 class _ClusterDeadline(RedisCluster):
     deadline = DEFAULT_TIMEOUT
     budget: asyncio.Semaphore
+    idle_seconds = 60.0
+    in_flight = 0
+    last_call = 0.0
+    reaper: asyncio.Task[None] | None = None
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return await _bounded(self, super().execute_command(*args, **kwargs))
@@ -79,9 +113,17 @@ class _ClusterDeadline(RedisCluster):
             return super().pipeline(transaction, shard_hint)
         return _Pipeline(self, transaction)  # type: ignore[abstract]
 
+    async def aclose(self) -> None:
+        if self.reaper is not None:
+            self.reaper.cancel()
+        await super().aclose()
 
-def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT) -> RedisCluster:
-    """Every command within `timeout`, at most `max_connections` in flight (the rest wait)."""
+
+def cluster_client(
+    url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT, idle_seconds: float = 60.0
+) -> RedisCluster:
+    """Every command within `timeout`, at most `max_connections` in flight (the rest wait); the
+    connections close after `idle_seconds` without a call."""
     client = _ClusterDeadline.from_url(
         url,
         max_connections=max_connections,
@@ -93,4 +135,5 @@ def cluster_client(url: str, max_connections: int, timeout: float = DEFAULT_TIME
     assert isinstance(client, _ClusterDeadline)
     client.deadline = timeout
     client.budget = asyncio.Semaphore(max_connections)
+    client.idle_seconds = idle_seconds
     return client

@@ -201,10 +201,17 @@ class ShardedPubSub:
         for room in rooms:
             channel = channel_of(room)
             self._wanted.pop(channel, None)
-            for shard in self._shards.values():
-                if channel in shard.channels:
-                    shard.channels.discard(channel)
+            for shard in list(self._shards.values()):
+                if channel not in shard.channels:
+                    continue
+                shard.channels.discard(channel)
+                if shard.channels or channel in self._pending:
                     await shard.pubsub.sunsubscribe(channel)
+                elif self._shards.get(shard.node) is shard:
+                    # Its last channel: the connection goes back to the cluster's connection
+                    # budget (it is made again for the next channel of that shard).
+                    del self._shards[shard.node]
+                    await _close(shard)
 
     async def next_event(self, idle_seconds: float) -> Event | None:
         while True:
@@ -238,17 +245,21 @@ class ShardedPubSub:
                 future.set_exception(RedisError("disconnected"))
         self._pending = {}
         for shard in shards.values():
-            if shard.reader is not None:
-                shard.reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await shard.reader
-            with contextlib.suppress(RedisError, OSError):
-                await shard.pubsub.aclose()  # type: ignore[no-untyped-call]
-            with contextlib.suppress(RedisError, OSError):
-                await shard.client.aclose()
+            await _close(shard)
 
     async def close(self) -> None:
         await self.disconnect()
+
+
+async def _close(shard: _Shard) -> None:
+    if shard.reader is not None:
+        shard.reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await shard.reader
+    with contextlib.suppress(RedisError, OSError):
+        await shard.pubsub.aclose()  # type: ignore[no-untyped-call]
+    with contextlib.suppress(RedisError, OSError):
+        await shard.client.aclose()
 
 
 def _text(value: object) -> str:
