@@ -14,6 +14,7 @@ dropped when Redis stops answering (`stalled`), when it closes, and when unused 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -59,69 +60,86 @@ class _Batch:
             self.future.set_result(self.replies)
 
 
-class _Link:
-    """One open connection: the callers waiting for its replies, in the order they wrote."""
+class _Link(asyncio.Protocol):
+    """One open connection: the callers waiting for its replies, in the order they wrote. Taken
+    over from redis-py once greeted: its replies are parsed as they arrive, in the event loop's
+    own callback, so that a reply wakes its caller and nothing else."""
 
     def __init__(self, connection: AbstractConnection) -> None:
-        self.connection = connection
         reader, writer = connection._reader, connection._writer
         assert reader is not None and writer is not None
-        self.reader, self.writer = reader, writer
+        # The transport is this link's from now on: redis-py's streams are never used again,
+        # but kept (a stream writer closes its transport when collected).
+        connection._reader = connection._writer = None
+        self._streams = (reader, writer)
+        self.transport = writer.transport
         self.waiting: deque[asyncio.Future[Any] | _Batch] = deque()
         self.unsent: list[bytes] = []
         self.progress = time.monotonic()  # last reply read, or first command after a quiet spell
         self.closed = False
         self.loop = asyncio.get_running_loop()
-        self.task = asyncio.create_task(self._read(), name="redis-multiplex", context=contextvars.Context())
+        self.lost = self.loop.create_future()
+        self.parser = hiredis.Reader(
+            protocolError=InvalidResponse, replyError=BaseParser.parse_error, encoding="utf-8", notEnoughData=_PENDING
+        )
+        self.transport.set_protocol(self)
+        if reader.at_eof():
+            self.fail(RedisConnectionError("Redis closed the connection"))
 
     def write(self, packed: bytes, waiter: asyncio.Future[Any] | _Batch, count: int = 1) -> None:
-        if self.writer.transport.get_write_buffer_size() > MAX_UNSENT:
+        transport = self.transport
+        if transport.get_write_buffer_size() > MAX_UNSENT:
             raise RedisConnectionError("Redis is not reading the commands sent to it")
-        if not self.waiting:
+        idle = not self.waiting
+        if idle:
             self.progress = time.monotonic()
         for _ in range(count):
             self.waiting.append(waiter)
+        if idle and not self.unsent:
+            transport.write(packed)  # alone: at once, as a pooled connection would
+            return
+        # Others are on their way: whatever else this turn of the loop sends goes in one write.
         if not self.unsent:
             self.loop.call_soon(self._flush)
         self.unsent.append(packed)
 
     def _flush(self) -> None:
         if not self.closed:
-            self.writer.write(b"".join(self.unsent) if len(self.unsent) > 1 else self.unsent[0])
+            self.transport.write(b"".join(self.unsent) if len(self.unsent) > 1 else self.unsent[0])
         self.unsent.clear()
 
-    async def _read(self) -> None:
-        parser = hiredis.Reader(
-            protocolError=InvalidResponse, replyError=BaseParser.parse_error, encoding="utf-8", notEnoughData=_PENDING
-        )
-        waiting = self.waiting
+    def data_received(self, data: bytes) -> None:
+        self.progress = time.monotonic()
+        parser, waiting = self.parser, self.waiting
         try:
-            while True:
-                data = await self.reader.read(65536)
-                if not data:
-                    raise RedisConnectionError("Redis closed the connection")
-                self.progress = time.monotonic()
-                parser.feed(data)
-                while (reply := parser.gets()) is not _PENDING:
-                    waiter = waiting.popleft()
-                    if isinstance(waiter, _Batch):
-                        waiter.add(reply)
-                    elif not waiter.done():
-                        if isinstance(reply, Exception):
-                            waiter.set_exception(reply)
-                        else:
-                            waiter.set_result(reply)
-        except asyncio.CancelledError:
-            self.fail(RedisConnectionError("the connection to Redis was closed"))
-            raise
-        except (OSError, RedisConnectionError, InvalidResponse, IndexError) as exc:
-            self.fail(exc if isinstance(exc, RedisConnectionError) else RedisConnectionError(str(exc)))
+            parser.feed(data)
+            while (reply := parser.gets()) is not _PENDING:
+                waiter = waiting.popleft()
+                if isinstance(waiter, _Batch):
+                    waiter.add(reply)
+                elif not waiter.done():
+                    if isinstance(reply, Exception):
+                        waiter.set_exception(reply)
+                    else:
+                        waiter.set_result(reply)
+        except (InvalidResponse, IndexError) as exc:
+            logger.warning("Redis sent what this connection did not ask for (%s); reconnecting", exc)
+            self.fail(RedisConnectionError(f"a reply out of step: {exc}"))
+
+    def eof_received(self) -> bool:
+        self.fail(RedisConnectionError("Redis closed the connection"))
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(RedisConnectionError(f"the connection to Redis was lost ({exc or 'closed'})"))
+        if not self.lost.done():
+            self.lost.set_result(None)
 
     def fail(self, error: RedisConnectionError) -> None:
         """Closes the connection; every caller still waiting gets `error`."""
         if not self.closed:
             self.closed = True
-            self.writer.transport.abort()
+            self.transport.abort()
         while self.waiting:
             waiter = self.waiting.popleft()
             future = waiter.future if isinstance(waiter, _Batch) else waiter
@@ -130,9 +148,8 @@ class _Link:
 
     async def close(self) -> None:
         self.fail(RedisConnectionError("the connection to Redis was closed"))
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.connection.disconnect()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.lost), 1)
 
 
 class Multiplexed:
@@ -191,8 +208,6 @@ class Multiplexed:
             link = self._link
             if link is not None and not link.closed:
                 return link
-            if link is not None:
-                await link.close()
             connection: AbstractConnection = self._pool.make_connection()  # type: ignore[no-untyped-call]
             try:
                 await connection.connect()  # type: ignore[no-untyped-call]
