@@ -94,6 +94,14 @@ class AccountStore:
     async def session_alive(self, user_id: str, sid: str) -> bool:
         return bool(await self._redis.hexists(keys.sessions(user_id), sid))
 
+    async def sessions_among(self, user_id: str, sids: list[str]) -> set[str]:
+        """Which of `sids` are alive, in one command of the account's slot. Alive as opening a
+        stream reads it (open_stream.lua): in the sessions hash, whose key lapses with an idle guest."""
+        if not sids:
+            return set()
+        found = cast(list[str | None], await self._redis.hmget(keys.sessions(user_id), sids))
+        return {sid for sid, since in zip(sids, found, strict=True) if since is not None}
+
     async def rename(self, user_id: str, sid: str, old_key: str, new_key: str, name: str) -> str:
         """ "ok", "taken" or "no_session"."""
         return str(

@@ -49,6 +49,9 @@ class Hub:
         # Who of some user ids may read a room (None: everyone), to check the streams of a room it
         # caught up after a gap: an access change published meanwhile was missed with the rest.
         self.readers: Callable[[str, list[str]], Awaitable[set[str] | None]] | None = None
+        # Which of some session ids of a user are alive, for the same reason: a session ended
+        # during a gap was announced to nobody, and its streams would go on.
+        self.sessions: Callable[[str, list[str]], Awaitable[set[str]]] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -250,6 +253,9 @@ class Hub:
 
     async def _catch_up(self, rooms: list[str] | None = None) -> None:
         for room in list(self._rooms) if rooms is None else rooms:
+            if room.startswith(keys.USER_ROOM):
+                await self._recheck_sessions(room)
+                continue
             subs = self._rooms.get(room, set())
             positions = [sub.queued[room] for sub in subs if room in sub.anchors]
             if positions:
@@ -270,3 +276,19 @@ class Hub:
         for sub in tuple(subs):
             if (sub.viewer.user_id if sub.viewer else "") not in allowed:
                 sub.revoke(room, notice)
+
+    async def _recheck_sessions(self, channel: str) -> None:
+        """Ends the local streams of the sessions of `channel`'s account that ended during a gap:
+        their session_end events, like every event of an account's channel, are not stored."""
+        subs = self._rooms.get(channel)
+        sids = sorted({sub.viewer.sid for sub in subs or () if sub.viewer is not None})
+        if self.sessions is None or not sids:
+            return
+        user_id = channel[len(keys.USER_ROOM) :]
+        ended = set(sids) - await self.sessions(user_id, sids)
+        for sid in ended:
+            self.cache.session_ended(user_id, sid)
+        # Read again, for the ended ones only: a stream opened meanwhile was checked by its opening.
+        for sub in tuple(self._rooms.get(channel, ())):
+            if sub.viewer is not None and sub.viewer.sid in ended:
+                sub.close(End.REVOKED)

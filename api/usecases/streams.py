@@ -160,6 +160,10 @@ class Opening:
         sub = await subscribing.__aenter__()
         try:
             who, bounds = await streams._check(rooms, viewer, starts)
+            if who is None:
+                # Its session had already ended: it reads as anonymous, and the hub must not take
+                # it for a stream of that session (access, or the session check after a gap).
+                sub.viewer = None
             if who is not None and present:
                 presence = streams._presence.present(rooms, who)
                 await presence.__aenter__()

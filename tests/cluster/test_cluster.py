@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Callable
 
 import httpx
+import jwt
 from redis.crc import key_slot
 
 from api.broker import keys
@@ -15,7 +16,7 @@ from scripts.redis_cluster import LocalCluster
 from tests.broker.test_connection import BURST, Peak, redis_connections
 from tests.cluster.conftest import Traffic, room_on, subscriptions
 from tests.conftest import LiveServer
-from tests.helpers import eventually, open_stream, session
+from tests.helpers import eventually, health, open_stream, session
 
 SENDS = 60
 
@@ -111,3 +112,36 @@ async def test_a_member_removed_while_a_slot_moves_stops_reading(
                 frames.append(await reading.next(timeout=15))
         assert [f.event for f in frames if f.event not in ("presence", "typing")] == ["access"]
         assert frames[-1].json() == {"room": vault, "readable": False}
+
+
+async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams(
+    fresh_cluster: LocalCluster, cluster_servers: Callable[..., LiveServer]
+) -> None:
+    cluster = fresh_cluster
+    # Pooled connections kept, no presence refresh: nothing but the subscriber needs a new one.
+    server = cluster_servers(redis_idle_seconds=3600, presence_refresh_seconds=3600)
+    bob = session(server.url, "bob")
+    user_id = jwt.decode(bob["Authorization"].split()[1], options={"verify_signature": False})["sub"]
+    owner = cluster.client(cluster.owner(key_slot(keys.user_live(user_id).encode())))
+    try:
+        async with open_stream(f"{server.url}/api/rooms/general/events", bob) as reading:
+            while (await reading.next()).event != "ready":
+                pass
+            await eventually(lambda: keys.user_live(user_id) in subscriptions(cluster)[0], what="bob's own channel")
+            # The subscriber loses its connection to the shard of bob's account and cannot make
+            # another (the server's pooled command connections go on): his sign-out there is
+            # announced to nobody, and not stored.
+            owner.config_set("maxclients", int(owner.info("clients")["connected_clients"]) - 1)
+            owner.client_kill_filter(_type="pubsub")
+            await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
+            assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
+            owner.config_set("maxclients", 10000)
+            # Back, the hub checks the sessions of its streams: his ends.
+            frames = []
+            with contextlib.suppress(StopAsyncIteration):
+                while True:
+                    frames.append(await reading.next(timeout=15))
+            assert [f.event for f in frames if f.event not in ("presence", "typing")] == []
+    finally:
+        owner.config_set("maxclients", 10000)
+        owner.close()

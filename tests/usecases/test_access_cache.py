@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
@@ -122,6 +123,52 @@ async def test_a_removal_made_while_the_subscriber_is_away_holds_when_it_is_back
                     while True:
                         frames.append(await reading.next(timeout=15))
                 assert [f.event for f in frames if f.event not in ("presence", "typing")] == ["access"]
+        finally:
+            control.config_set("maxclients", 10000)
+            control.close()
+            server.stop()
+
+
+def stream_ends(server: LiveServer, reason: str) -> float:
+    """How many streams of the server ended for `reason`, by its metrics."""
+    text = httpx.get(f"{server.url}/api/metrics", timeout=5).text
+    ends = [f for f in text_string_to_metric_families(text) if f.name == "chat_stream_ends"]
+    return next(s.value for s in ends[0].samples if s.name.endswith("_total") and s.labels["reason"] == reason)
+
+
+async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams_when_it_is_back(tmp_path: Path) -> None:
+    # As above: a Redis of its own, made to refuse the subscriber's reconnection for a while.
+    with RedisServer(tmp_path / "redis") as private:
+        env = {"REDIS_IDLE_SECONDS": "3600", "PRESENCE_REFRESH_SECONDS": "3600"}
+        server = LiveServer(private.url, env).start()
+        control = redis.Redis.from_url(private.url)
+        general = f"{server.url}/api/rooms/general/events"
+        try:
+            ada, bob, carol = session(server.url, "ada"), session(server.url, "bob"), session(server.url, "carol")
+            # carol's session ended before she opened hers: she reads as anonymous, and goes on.
+            assert httpx.delete(f"{server.url}/api/session", headers=carol).status_code == 204
+            async with (
+                open_stream(general, bob) as reading,
+                open_stream(general, ada) as other,
+                open_stream(general, carol) as stale,
+            ):
+                for stream in (reading, other, stale):
+                    while (await stream.next()).event != "ready":
+                        pass
+                await eventually(lambda: health(server.url)["subscriber"] is True, what="the subscriber")
+                control.config_set("maxclients", int(control.info("clients")["connected_clients"]) - 1)
+                control.client_kill_filter(_type="pubsub")
+                await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
+                # Its session_end event is published to nobody (a process ends streams on hearing it).
+                assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
+                control.config_set("maxclients", 10000)
+                # Back, it checks the sessions of its streams again: bob's stream ends, and only his.
+                await until_closed(reading)
+                assert stream_ends(server, "revoked") == 1
+                sent = httpx.post(f"{server.url}/api/rooms/general/messages", json={"text": "still"}, headers=ada)
+                assert sent.status_code == 201, sent.text
+                for stream in (other, stale):
+                    assert (await next_message(stream)).json()["text"] == "still"
         finally:
             control.config_set("maxclients", 10000)
             control.close()
