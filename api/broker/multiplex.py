@@ -27,6 +27,7 @@ from redis._parsers.base import BaseParser
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import InvalidResponse
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ class _Link(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def fail(self, error: RedisConnectionError) -> None:
+    def fail(self, error: RedisConnectionError | RedisTimeoutError) -> None:
         """Closes the connection; every caller still waiting gets `error`."""
         if not self.closed:
             self.closed = True
@@ -199,7 +200,9 @@ class Multiplexed:
         link = self._link
         if link is not None and link.waiting and time.monotonic() - link.progress >= self.timeout:
             logger.warning("Redis answered nothing for %.1f s; reconnecting", self.timeout)
-            link.fail(RedisConnectionError(f"Redis answered nothing for {self.timeout} s"))
+            # A timeout, not a broken connection, to the callers still waiting: their commands
+            # reached Redis and may yet run, so none is sent again.
+            link.fail(RedisTimeoutError(f"Redis answered nothing for {self.timeout} s"))
 
     async def _connect(self) -> _Link:
         if self._connecting is None:
