@@ -252,9 +252,12 @@ class Hub:
                 await asyncio.sleep(delay)
 
     async def _catch_up(self, rooms: list[str] | None = None) -> None:
-        for room in list(self._rooms) if rooms is None else rooms:
+        rooms = list(self._rooms) if rooms is None else rooms
+        # All at once: on the shared Redis connection thousands of accounts' checks go in a few
+        # writes, not a round trip each.
+        await asyncio.gather(*(self._recheck_sessions(room) for room in rooms if room.startswith(keys.USER_ROOM)))
+        for room in rooms:
             if room.startswith(keys.USER_ROOM):
-                await self._recheck_sessions(room)
                 continue
             subs = self._rooms.get(room, set())
             positions = [sub.queued[room] for sub in subs if room in sub.anchors]
