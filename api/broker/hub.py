@@ -168,6 +168,10 @@ class Hub:
         subs = self._rooms.get(event.room)
         if not subs:
             return
+        if event.room.startswith(keys.USER_ROOM):
+            # An account's own news (membership) is for its live sessions' streams: one opened
+            # with an ended session reads as anonymous (no viewer), still on the channel.
+            subs = {sub for sub in subs if sub.viewer is not None}
         for sub in tuple(subs):
             sub.push(event)
 

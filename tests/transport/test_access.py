@@ -204,3 +204,26 @@ def test_a_refused_stream_leaves_nothing_subscribed(live_server: LiveServer) -> 
     # The subscription made before the access check is gone again: no client is counted (once
     # the shared server has also seen earlier tests' streams close).
     wait_until(lambda: httpx.get(url(live_server, "/api/health")).json()["clients"] == 0, what="no clients")
+
+
+async def test_a_stream_of_an_ended_session_hears_nothing_of_that_account(live_server: LiveServer) -> None:
+    ada = session(live_server.url, "ada")
+
+    def sign_in() -> dict[str, str]:
+        r = httpx.post(url(live_server, "/api/session"), json={"name": "dan", "password": "long enough!"})
+        assert r.status_code in (200, 201), r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    ended, alive = sign_in(), sign_in()
+    assert httpx.delete(url(live_server, "/api/session"), headers=ended).status_code == 204
+    stale = Reader(live_server, "/api/rooms/general/events", ended)  # reads as anonymous
+    own = Reader(live_server, "/api/rooms/general/events", alive)
+    await asyncio.wait_for(asyncio.gather(stale.ready.wait(), own.ready.wait()), 10)
+    body = {"name": "den", "private": True, "members": ["dan"]}
+    assert httpx.post(url(live_server, "/api/rooms"), json=body, headers=ada).status_code == 201
+    await until(lambda: "membership" in own.kinds(), "the live session hears of it")
+    # Published after the membership event, so the stale stream gets it after that one, if at all.
+    assert post(live_server, "general", "later", ada).status_code == 201
+    await until(lambda: "later" in stale.texts(), "the stale stream reads on as anonymous")
+    assert stale.kinds() == ["message"]
+    await asyncio.gather(stale.close(), own.close())
