@@ -44,6 +44,21 @@ async def hub_listening(base_url: str) -> None:
     await eventually(lambda: health(base_url)["subscriber"] is True, what=f"the subscriber of {base_url}")
 
 
+@asynccontextmanager
+async def subscriber_away(control: redis.Redis, base_url: str) -> AsyncIterator[None]:
+    """While the block runs, the server at `base_url` has lost its subscriber's connection to the
+    Redis `control` talks to and cannot make another (its command connections go on): what is
+    published meanwhile reaches none of its streams."""
+    # Room for every connection but the one killed next.
+    control.config_set("maxclients", int(control.info("clients")["connected_clients"]) - 1)
+    try:
+        control.client_kill_filter(_type="pubsub")
+        await eventually(lambda: health(base_url)["subscriber"] is False, what="the subscriber's loss")
+        yield
+    finally:
+        control.config_set("maxclients", 10000)
+
+
 @dataclass
 class Frame:
     event: str = "message"

@@ -16,7 +16,7 @@ from scripts.redis_cluster import LocalCluster
 from tests.broker.test_connection import BURST, Peak, redis_connections
 from tests.cluster.conftest import Traffic, room_on, subscriptions
 from tests.conftest import LiveServer
-from tests.helpers import eventually, health, open_stream, session
+from tests.helpers import eventually, open_stream, session, subscriber_away
 
 SENDS = 60
 
@@ -128,14 +128,10 @@ async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams(
             while (await reading.next()).event != "ready":
                 pass
             await eventually(lambda: keys.user_live(user_id) in subscriptions(cluster)[0], what="bob's own channel")
-            # The subscriber loses its connection to the shard of bob's account and cannot make
-            # another (the server's pooled command connections go on): his sign-out there is
-            # announced to nobody, and not stored.
-            owner.config_set("maxclients", int(owner.info("clients")["connected_clients"]) - 1)
-            owner.client_kill_filter(_type="pubsub")
-            await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
-            assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
-            owner.config_set("maxclients", 10000)
+            # Away from the shard of bob's account: his sign-out there is announced to nobody,
+            # and not stored.
+            async with subscriber_away(owner, server.url):
+                assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
             # Back, the hub checks the sessions of its streams: his ends.
             frames = []
             with contextlib.suppress(StopAsyncIteration):
@@ -143,5 +139,4 @@ async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams(
                     frames.append(await reading.next(timeout=15))
             assert [f.event for f in frames if f.event not in ("presence", "typing")] == []
     finally:
-        owner.config_set("maxclients", 10000)
         owner.close()

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.embedded_redis import RedisServer
 from tests.conftest import LiveServer
-from tests.helpers import Frame, SSEStream, eventually, health, open_stream, read_frames, session
+from tests.helpers import Frame, SSEStream, eventually, health, open_stream, read_frames, session, subscriber_away
 
 
 def create_vault(server: LiveServer, creator: dict[str, str]) -> None:
@@ -109,14 +109,8 @@ async def test_a_removal_made_while_the_subscriber_is_away_holds_when_it_is_back
                 while (await reading.next()).event != "ready":
                     pass
                 await eventually(lambda: health(server.url)["subscriber"] is True, what="the subscriber")
-                # The subscriber loses its connection and cannot make another (the server's
-                # pooled command connections go on): bob's removal is announced to nobody.
-                # Room for every connection but the one killed next.
-                control.config_set("maxclients", int(control.info("clients")["connected_clients"]) - 1)
-                control.client_kill_filter(_type="pubsub")
-                await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
-                assert httpx.delete(f"{server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
-                control.config_set("maxclients", 10000)
+                async with subscriber_away(control, server.url):  # bob's removal is announced to nobody
+                    assert httpx.delete(f"{server.url}/api/rooms/vault/members/bob", headers=ada).status_code == 204
                 # Back, it catches the room up and checks its streams of the room again.
                 frames = []
                 with contextlib.suppress(StopAsyncIteration):
@@ -124,7 +118,6 @@ async def test_a_removal_made_while_the_subscriber_is_away_holds_when_it_is_back
                         frames.append(await reading.next(timeout=15))
                 assert [f.event for f in frames if f.event not in ("presence", "typing")] == ["access"]
         finally:
-            control.config_set("maxclients", 10000)
             control.close()
             server.stop()
 
@@ -156,12 +149,9 @@ async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams_whe
                     while (await stream.next()).event != "ready":
                         pass
                 await eventually(lambda: health(server.url)["subscriber"] is True, what="the subscriber")
-                control.config_set("maxclients", int(control.info("clients")["connected_clients"]) - 1)
-                control.client_kill_filter(_type="pubsub")
-                await eventually(lambda: health(server.url)["subscriber"] is False, what="the subscriber's loss")
-                # Its session_end event is published to nobody (a process ends streams on hearing it).
-                assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
-                control.config_set("maxclients", 10000)
+                async with subscriber_away(control, server.url):
+                    # Its session_end event is published to nobody (a process ends streams on hearing it).
+                    assert httpx.delete(f"{server.url}/api/session", headers=bob).status_code == 204
                 # Back, it checks the sessions of its streams again: bob's stream ends, and only his.
                 await until_closed(reading)
                 assert stream_ends(server, "revoked") == 1
@@ -170,6 +160,5 @@ async def test_a_session_ended_while_the_subscriber_is_away_ends_its_streams_whe
                 for stream in (other, stale):
                     assert (await next_message(stream)).json()["text"] == "still"
         finally:
-            control.config_set("maxclients", 10000)
             control.close()
             server.stop()
