@@ -1,8 +1,8 @@
 """One Redis connection that carries every caller's commands at once (auto-pipelining, as Node's
-Redis clients do): a command is written as soon as it is made, with whatever else this process
-made in the same turn of the event loop, and its reply is the next one Redis sends back, Redis
-answering a connection's commands in order. A burst of 200 sends is one connection, not one per
-send in flight, and costs no pool bookkeeping per command.
+Redis clients do): a command alone on it is written at once, one made while others are in flight
+goes with whatever else this process makes in the same turn of the event loop, and its reply is
+the next one Redis sends back, Redis answering a connection's commands in order. A burst of 200
+sends is one connection, not one per send in flight, and costs no pool bookkeeping per command.
 
 redis-py makes and greets the connection (TLS, AUTH, HELLO, SELECT, as the URL says); hiredis
 packs commands and parses replies. A caller that gives up (its deadline, a client gone) leaves its
@@ -26,7 +26,7 @@ import hiredis
 from redis._parsers.base import BaseParser
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse
+from redis.exceptions import DataError, InvalidResponse
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -242,17 +242,16 @@ class Multiplexed:
         if link is not None:
             await link.close()
 
-    @property
-    def connected(self) -> bool:
-        return self._link is not None and not self._link.closed
-
 
 def _pack(args: Sequence[Any]) -> bytes:
     # redis-py names some commands with their subcommand ("CONFIG GET"): Redis wants them apart.
     name = args[0]
     if isinstance(name, str) and " " in name:
         args = (*name.split(), *args[1:])
-    packed: bytes = hiredis.pack_command(tuple(args))
+    try:
+        packed: bytes = hiredis.pack_command(tuple(args))
+    except TypeError as exc:  # None, a bool: refused as redis-py refuses them
+        raise DataError(f"invalid input for a Redis command: {exc}") from None
     return packed
 
 

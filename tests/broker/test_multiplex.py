@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 
 from api.broker.connection import commands_client
 from api.broker.multiplex import Multiplexed
@@ -114,3 +114,9 @@ async def test_an_idle_connection_closes_and_opens_when_needed(redis_url: str, n
     finally:
         await client.aclose()
     assert not named(redis_url, name)
+
+
+async def test_an_argument_redis_cannot_take_is_refused_before_anything_is_sent(client: Redis) -> None:
+    with pytest.raises(DataError):
+        await client.set("k", None)  # type: ignore[arg-type]
+    assert await client.set("k", "v") and await client.get("k") == "v"
