@@ -63,7 +63,11 @@ async def test_a_caller_that_gives_up_leaves_no_reply_to_the_next(client: Redis,
     await client.mset({"a": "1", "b": "2"})
     with redis.Redis.from_url(redis_url) as admin:
         admin.client_pause(500)  # Redis holds every command meanwhile; the first is on its way
-    first = asyncio.create_task(client.get("a"))
+
+    async def get(key: str) -> object:
+        return await client.get(key)
+
+    first = asyncio.create_task(get("a"))
     await eventually(lambda: len(getattr(shared(client)._link, "waiting", ())) == 1, what="the first command written")
     first.cancel()
     assert await client.get("b") == "2"
@@ -76,11 +80,14 @@ async def test_an_error_is_its_own_commands(client: Redis) -> None:
         await client.lpush("s", "1")
     assert await client.get("s") == "x"
     async with client.pipeline(transaction=False) as pipe:
-        pipe.get("s").lpush("s", "1").incr("n")
+        pipe.get("s")
+        pipe.lpush("s", "1")
+        pipe.incr("n")
         got, refused, count = await pipe.execute(raise_on_error=False)
     assert (got, count) == ("x", 1) and isinstance(refused, ResponseError)
     async with client.pipeline(transaction=False) as pipe:
-        pipe.get("s").lpush("s", "1")
+        pipe.get("s")
+        pipe.lpush("s", "1")
         with pytest.raises(ResponseError, match="WRONGTYPE"):
             await pipe.execute()
     assert await client.hgetall("missing") == {}  # response callbacks hold as on a pooled connection
