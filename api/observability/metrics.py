@@ -56,8 +56,8 @@ class Metrics:
         self._slow = Counter(
             "chat_slow_clients_dropped", "Clients cut for reading too slowly (they resume by id).", registry=registry
         )
-        for result in SEND_RESULTS:
-            self._sends.labels(result)
+        # Each label's child found once: a send counts itself without the labels' lookup.
+        self._sends_by_result = {result: self._sends.labels(result) for result in SEND_RESULTS}
         for reason in stream_end_reasons:
             self._ends.labels(reason)
         registry.register(_Scraped(self))
@@ -68,7 +68,8 @@ class Metrics:
 
     def send(self, result: str, seconds: float | None) -> None:
         """One send attempt; `seconds` when it reached the store."""
-        self._sends.labels(result).inc()
+        counter = self._sends_by_result.get(result)
+        (counter if counter is not None else self._sends.labels(result)).inc()
         if seconds is not None:
             self._send_seconds.observe(seconds)
 

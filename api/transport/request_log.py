@@ -97,10 +97,13 @@ class RequestLog:
 
 def log_request(scope: Scope, kind: str, status: int, close: int | None, started: float, trust_proxy: bool) -> None:
     """The request's line: `status` 0 is an answer never started (500; a WebSocket: 403)."""
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if not logger.isEnabledFor(level):
+        return  # not built at all: once per request, sends included
     ms = round((time.perf_counter() - started) * 1000, 1)
     client = address_of(scope, trust_proxy)
     if kind == "http":
         line = fields(method=scope["method"], path=where(scope), status=status or 500, duration_ms=ms, client=client)
     else:
         line = fields(method="WS", path=where(scope), status=status or 403, close=close, duration_ms=ms, client=client)
-    logger.log(logging.WARNING if status >= 500 else logging.INFO, "request", extra=line)
+    logger.log(level, "request", extra=line)
