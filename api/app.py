@@ -171,8 +171,8 @@ def create_app(settings: Settings | None = None) -> ChatApp:
         )
         signal_store = Signals(redis, settings.typing_throttle_ms, settings.typing_expires_ms)
         streams = Streams(hub, store, StreamOpening(redis), presence)
-        hub.readers = room_store.readers_among
-        hub.sessions = account_store.sessions_among
+        hub.gap.readers = room_store.readers_among
+        hub.gap.sessions = account_store.sessions_among
         meters = Metrics((reason.value for reason in End), lambda: hub.redis_errors + presence.redis_errors)
         counters = RateCounters(redis)
         limits = Limits(counters, settings.room_create_rate_per_hour, settings.session_rate_per_address_per_minute)

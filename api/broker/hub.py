@@ -7,13 +7,14 @@ import contextvars
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Collection
 
 from redis.exceptions import RedisError
 
 from api.broker import keys
 from api.broker.access_cache import AccessCache
 from api.broker.backend import RESYNC, Backend
+from api.broker.gap import Gap
 from api.broker.subscribing import Subscribing
 from api.broker.subscription import End, Subscription
 from api.domain.identity import Identity
@@ -46,12 +47,8 @@ class Hub:
         self.redis_errors = 0  # the reader's lost connections and failed reconnects: read by the metrics
         self.cache = AccessCache()
         self._adding: dict[str, asyncio.Future[None]] = {}  # channels being added to the backend
-        # Who of some user ids may read a room (None: everyone), to check the streams of a room it
-        # caught up after a gap: an access change published meanwhile was missed with the rest.
-        self.readers: Callable[[str, list[str]], Awaitable[set[str] | None]] | None = None
-        # Which of some session ids of a user are alive, for the same reason: a session ended
-        # during a gap was announced to nobody, and its streams would go on.
-        self.sessions: Callable[[str, list[str]], Awaitable[set[str]]] | None = None
+        # What the streams missed while the subscriber was away, and what no stream stores.
+        self.gap = Gap(self._rooms, backend, self.cache, self.publish_local)
 
     @property
     def subscriber_count(self) -> int:
@@ -217,13 +214,13 @@ class Hub:
             try:
                 subscribed = set(self.local_rooms())
                 await backend.connect(list(subscribed))
-                await self._catch_up()
+                await self.gap.catch_up(list(self._rooms))
                 # Rooms first followed while connecting were not added to the backend (it was not
                 # connected): add them before the hub says it is, with nothing awaited in between.
                 while missing := [room for room in self._rooms if room not in subscribed]:
                     await backend.add_rooms(missing)
                     subscribed.update(missing)
-                    await self._catch_up(missing)
+                    await self.gap.catch_up(missing)
                 self.connected.set()
                 if attempt:
                     logger.info("hub reconnected to Redis")
@@ -234,7 +231,7 @@ class Hub:
                         continue
                     if event.kind == RESYNC:
                         self.cache.let_go(event.room)
-                        await self._catch_up([event.room])
+                        await self.gap.catch_up([event.room])
                     else:
                         self.publish_local(event)
             except asyncio.CancelledError:
@@ -254,48 +251,3 @@ class Hub:
                     logger.exception("hub reader failed; reconnecting in %.2fs", delay)
                 await backend.disconnect()
                 await asyncio.sleep(delay)
-
-    async def _catch_up(self, rooms: list[str] | None = None) -> None:
-        rooms = list(self._rooms) if rooms is None else rooms
-        # All at once: on the shared Redis connection thousands of accounts' checks go in a few
-        # writes, not a round trip each.
-        await asyncio.gather(*(self._recheck_sessions(room) for room in rooms if room.startswith(keys.USER_ROOM)))
-        for room in rooms:
-            if room.startswith(keys.USER_ROOM):
-                continue
-            subs = self._rooms.get(room, set())
-            positions = [sub.queued[room] for sub in subs if room in sub.anchors]
-            if positions:
-                await self._recheck(room)
-                async for event in self._backend.catch_up(room, min(positions)):
-                    self.publish_local(event)
-
-    async def _recheck(self, room: str) -> None:
-        """Revokes `room` from the local streams that may no longer read it: the access changes of
-        a gap (a lost connection, a moved slot) are not in the stream that the catch-up reads."""
-        subs = self._rooms.get(room)
-        if self.readers is None or not subs or room.startswith(keys.USER_ROOM):
-            return
-        allowed = await self.readers(room, sorted({sub.viewer.user_id if sub.viewer else "" for sub in subs}))
-        if allowed is None:
-            return
-        notice = Event(room, "access", json.dumps({"room": room, "readable": False}))
-        for sub in tuple(subs):
-            if (sub.viewer.user_id if sub.viewer else "") not in allowed:
-                sub.revoke(room, notice)
-
-    async def _recheck_sessions(self, channel: str) -> None:
-        """Ends the local streams of the sessions of `channel`'s account that ended during a gap:
-        their session_end events, like every event of an account's channel, are not stored."""
-        subs = self._rooms.get(channel)
-        sids = sorted({sub.viewer.sid for sub in subs or () if sub.viewer is not None})
-        if self.sessions is None or not sids:
-            return
-        user_id = channel[len(keys.USER_ROOM) :]
-        ended = set(sids) - await self.sessions(user_id, sids)
-        for sid in ended:
-            self.cache.session_ended(user_id, sid)
-        # Read again, for the ended ones only: a stream opened meanwhile was checked by its opening.
-        for sub in tuple(self._rooms.get(channel, ())):
-            if sub.viewer is not None and sub.viewer.sid in ended:
-                sub.close(End.REVOKED)
