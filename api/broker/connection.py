@@ -47,8 +47,9 @@ def _socket_options(url: str) -> dict[str, bool]:
 class _Deadline(Redis):
     """A client whose every command ends within `deadline` seconds, all waits told: for a pooled
     connection, to connect, for the answer (each of them alone is bounded by the same timeout;
-    together they could take twice as long). Cancelled half-way, redis-py drops the connection, so
-    no answer is ever read by the wrong call.
+    together they could take twice as long). Cancelled half-way, redis-py drops a pooled
+    connection, and the shared one reads the answer and drops it: no answer is ever read by the
+    wrong call.
 
     With `multiplexed`, commands and pipelines share its one connection; the pool is left for
     what holds a connection to itself (transactions, blocking reads, scripts in a pipeline)."""
@@ -183,7 +184,6 @@ def commands_client(
     max_connections: int,
     timeout: float = DEFAULT_TIMEOUT,
     idle_seconds: float = 60.0,
-    multiplexed: bool = True,
 ) -> Redis:
     """Every command and pipeline within `timeout`; commands and pipelines share one connection
     (api/broker/multiplex.py), the rest waits for one of the `max_connections` pooled ones (that
@@ -203,7 +203,7 @@ def commands_client(
     client = _Deadline(connection_pool=pool)
     client.auto_close_connection_pool = True  # its pool closes with it
     client.deadline = timeout
-    client.multiplexed = Multiplexed(pool, timeout, idle_seconds) if multiplexed else None
+    client.multiplexed = Multiplexed(pool, timeout, idle_seconds)
     return client
 
 
