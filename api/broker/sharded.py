@@ -220,8 +220,9 @@ class ShardedPubSub:
                     item = await self._queue.get()
             except TimeoutError:
                 # Idle: make sure every shard's connection is still there rather than half-open.
-                for shard in self._shards.values():
-                    await shard.pubsub.ping()
+                for shard in list(self._shards.values()):
+                    if self._shards.get(shard.node) is shard:  # not closed meanwhile (remove_rooms)
+                        await shard.pubsub.ping()
                 return None
             if isinstance(item, BaseException):
                 raise item
