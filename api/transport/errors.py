@@ -122,7 +122,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        json_body = not media or media == "application/json" or media.endswith("+json")
+        if not json_body and any(tuple(err.get("loc", ())) == ("body",) for err in exc.errors()):
+            # A form (curl -d) or anything else where a JSON object was wanted (the body as a whole
+            # refused; a form route's missing field is a field's error): say so, rather than that
+            # the body is "not a valid dictionary".
+            return error_response(DomainError(Code.UNSUPPORTED_MEDIA_TYPE, f"send application/json, not {media}"))
         parts, code = [], Code.INVALID_REQUEST
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")

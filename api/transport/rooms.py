@@ -46,7 +46,7 @@ async def list_rooms(rooms: RoomsDep, who: ViewerDep) -> dict[str, Any]:
     "/api/rooms",
     status_code=201,
     response_model=None,
-    responses=answers({201: CreatedRoom}, 400, 401, 404, 409, 413, 422, 429, 503),
+    responses=answers({201: CreatedRoom}, 400, 401, 404, 409, 413, 415, 422, 429, 503),
 )
 async def create_room(body: NewRoom, request: Request, rooms: RoomsDep, who: UserDep) -> dict[str, Any]:
     return await rooms.create(body.name, who, body.topic, body.private, body.members, client_address(request))

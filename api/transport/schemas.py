@@ -67,7 +67,7 @@ _RETRY_AFTER = {
 }
 
 READ = (401, 403, 422, 503)  # a room's GET routes: the room name, the token, private rooms, Redis
-WRITE = (400, 401, 403, 413, 422, 503)  # a POST with a JSON body to a room
+WRITE = (400, 401, 403, 413, 415, 422, 503)  # a POST with a JSON body to a room
 
 
 def answers(success: dict[int, Any], *errors: int) -> dict[int | str, dict[str, Any]]:

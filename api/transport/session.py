@@ -62,7 +62,7 @@ def _session_response(request: Request, signer: SignerDep, who: Identity, status
     "/api/session",
     status_code=201,
     response_model=None,
-    responses=answers({200: Session, 201: Session}, 400, 401, 409, 413, 422, 429, 503),
+    responses=answers({200: Session, 201: Session}, 400, 401, 409, 413, 415, 422, 429, 503),
 )
 async def create_session(
     body: SessionRequest, request: Request, accounts: AccountsDep, limits: LimitsDep, signer: SignerDep
@@ -83,7 +83,7 @@ async def whoami(who: ViewerDep, accounts: AccountsDep) -> dict[str, str]:
     return {"user_id": me.user_id, "name": me.name, "kind": me.kind}
 
 
-@router.patch("/api/session", response_model=None, responses=answers({200: Session}, 400, 401, 409, 413, 422, 503))
+@router.patch("/api/session", response_model=None, responses=answers({200: Session}, 400, 401, 409, 413, 415, 422, 503))
 async def rename(
     body: Rename, request: Request, who: UserDep, accounts: AccountsDep, signer: SignerDep
 ) -> JSONResponse:

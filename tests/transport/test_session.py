@@ -222,3 +222,27 @@ def test_vercel_and_lambda_are_production(redis_url: str) -> None:
     for env, run in zip(platforms, runs, strict=True):
         _, err = run.communicate(timeout=60)
         assert run.returncode != 0 and b"MissingSecret" in err and b"CHAT_SECRET" in err, (env, err.decode())
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/session"),
+        ("PATCH", "/api/session"),
+        ("POST", "/api/rooms"),
+        ("POST", "/api/rooms/general/members"),
+        ("POST", "/api/rooms/general/read"),
+    ],
+)
+def test_a_form_where_json_is_wanted_is_told_to_send_json(client: TestClient, method: str, path: str) -> None:
+    auth = sign_in(client, "former")
+    form = {"content-type": "application/x-www-form-urlencoded", **auth}
+    r = client.request(method, path, content=b"name=x", headers=form)  # what `curl -d name=x` sends
+    assert r.status_code == 415, r.text
+    assert r.json()["error"] == {
+        "code": "unsupported_media_type",
+        "message": "send application/json, not application/x-www-form-urlencoded",
+    }
+    # JSON with a wrong field is still a field's error.
+    wrong = client.request(method, path, json={"name": 5, "id": 5}, headers=auth)
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_request", wrong.text
