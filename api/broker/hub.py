@@ -141,6 +141,10 @@ class Hub:
     async def _unregister(self, sub: Subscription, channels: tuple[str, ...]) -> None:
         sub.close(End.DONE)
         self._all.discard(sub)
+        await self._leave(sub, channels)
+
+    async def _leave(self, sub: Subscription, channels: tuple[str, ...]) -> None:
+        """Takes `sub` off `channels`; those no local client follows any more are let go."""
         gone = []
         for room in channels:
             subs = self._rooms.get(room)
@@ -165,10 +169,6 @@ class Hub:
         subs = self._rooms.get(event.room)
         if not subs:
             return
-        if event.room.startswith(keys.USER_ROOM):
-            # An account's own news (membership) is for its live sessions' streams: one opened
-            # with an ended session reads as anonymous (no viewer), still on the channel.
-            subs = {sub for sub in subs if sub.viewer is not None}
         for sub in tuple(subs):
             sub.push(event)
 

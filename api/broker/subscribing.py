@@ -35,6 +35,15 @@ class Subscribing:
             raise
         return sub
 
+    async def as_anonymous(self) -> None:
+        """Its session turned out to have ended: it reads on as anonymous, no longer on the
+        account's own channel (membership, sign-out) nor taken for a stream of that session."""
+        own = self._channels[len(self._sub.rooms) :]
+        self._sub.viewer = None
+        self._channels = self._channels[: len(self._sub.rooms)]
+        if own:
+            await self._hub._leave(self._sub, own)
+
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:

@@ -160,10 +160,8 @@ class Opening:
         sub = await subscribing.__aenter__()
         try:
             who, bounds = await streams._check(rooms, viewer, starts)
-            if who is None:
-                # Its session had already ended: it reads as anonymous, and the hub must not take
-                # it for a stream of that session (access, or the session check after a gap).
-                sub.viewer = None
+            if who is None and viewer is not None:
+                await subscribing.as_anonymous()  # its session had already ended
             if who is not None and present:
                 presence = streams._presence.present(rooms, who)
                 await presence.__aenter__()
