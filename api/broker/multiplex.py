@@ -179,17 +179,13 @@ class Multiplexed:
             return await self._many(commands)
 
     async def _once(self, args: Sequence[Any]) -> Any:
-        link = self._link
-        if link is None or link.closed:
-            link = await self._connect()
+        link = await self._open()
         future: asyncio.Future[Any] = link.loop.create_future()
         link.write(_pack(args), future)
         return await future
 
     async def _many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        link = self._link
-        if link is None or link.closed:
-            link = await self._connect()
+        link = await self._open()
         future: asyncio.Future[list[Any]] = link.loop.create_future()
         link.write(b"".join(_pack(args) for args in commands), _Batch(future, len(commands)), len(commands))
         return await future
@@ -203,6 +199,10 @@ class Multiplexed:
             # A timeout, not a broken connection, to the callers still waiting: their commands
             # reached Redis and may yet run, so none is sent again.
             link.fail(RedisTimeoutError(f"Redis answered nothing for {self.timeout} s"))
+
+    async def _open(self) -> _Link:
+        link = self._link
+        return link if link is not None and not link.closed else await self._connect()
 
     async def _connect(self) -> _Link:
         if self._connecting is None:
