@@ -21,6 +21,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Generic, TypeVar
 
+from starlette.websockets import WebSocketDisconnect
+
 from api.broker.subscription import Closed, End, Subscription
 from api.transport import eager
 from api.wire.events import HEARTBEAT, Event
@@ -35,6 +37,16 @@ Writer = Callable[[P], Awaitable[None] | None]  # None: written at once
 
 def _each(payloads: list[P]) -> list[P]:
     return payloads
+
+
+def _failed(exc: Exception) -> End:
+    """Why a failed write ends its stream: a client that went away mid-write (a WebSocket closed
+    by its client while an event was on its way, a reset socket) is no error of the server's."""
+    if isinstance(exc, WebSocketDisconnect | ConnectionError):
+        logger.debug("the client went away during a write (%r)", exc)
+        return End.DISCONNECTED
+    logger.warning("writing to a client failed (%r); its stream ends", exc)
+    return End.ERROR
 
 
 class Delivery(Generic[P]):
@@ -126,9 +138,8 @@ class Delivery(Generic[P]):
                 self._task.uncancel()
             return sub.reason
         except Exception as exc:
-            logger.warning("writing to a client failed (%r); its stream ends", exc)
-            sub.close(End.ERROR)
-            return End.ERROR
+            sub.close(_failed(exc))
+            return sub.reason
         finally:
             sub.listen(None, None)
             if timer is not None:
@@ -158,8 +169,7 @@ class Delivery(Generic[P]):
             written = self._write(payload)
             pending = eager.start(written) if written is not None else None
         except Exception as exc:
-            logger.warning("writing to a client failed (%r); its stream ends", exc)
-            self._sub.close(End.ERROR)
+            self._sub.close(_failed(exc))
             return True
         if pending is not None:
             # The socket is full: the client's own task finishes this write, then the queue.

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Mapping
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from api.broker.subscription import End, Subscription
 from api.transport.delivery import Delivery
@@ -155,7 +156,7 @@ async def test_a_failing_write_ends_the_stream_with_a_log_line(caplog: pytest.Lo
     sub.anchor("r", (0, 0))
 
     async def broken(_: str) -> None:
-        raise ConnectionResetError("gone")
+        raise ValueError("cannot encode")
 
     delivery: Delivery[str] = Delivery(sub, encode, broken, join)
     task = asyncio.create_task(delivery.run())
@@ -163,7 +164,36 @@ async def test_a_failing_write_ends_the_stream_with_a_log_line(caplog: pytest.Lo
     with caplog.at_level(logging.WARNING, "api.transport.delivery"):
         sub.push(message(1))
         assert await task is End.ERROR
-    assert "gone" in caplog.text
+    assert "cannot encode" in caplog.text
+
+
+@pytest.mark.parametrize("gone", [WebSocketDisconnect(1006), ConnectionResetError("reset"), BrokenPipeError()])
+@pytest.mark.parametrize("eager", [True, False], ids=["written-at-once", "finished-by-its-task"])
+async def test_a_client_gone_during_a_write_is_a_disconnection_not_an_error(
+    gone: Exception, eager: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A WebSocket client that closes while an event is on its way makes the write raise.
+    sub = Subscription(("r",), limit=10)
+    sub.anchor("r", (0, 0))
+    socket = Socket()
+
+    async def write(payload: str) -> None:
+        await socket.write(payload)
+        raise gone
+
+    delivery: Delivery[str] = Delivery(sub, encode, write, join)
+    if not eager:
+        socket.block()
+    task = asyncio.create_task(delivery.run())
+    await asyncio.sleep(0)
+    with caplog.at_level(logging.WARNING, "api.transport.delivery"):
+        sub.push(message(1))
+        if not eager:
+            await asyncio.sleep(0)
+            socket.release()
+        assert await task is End.DISCONNECTED
+    assert socket.written == ["message:1-0"] and sub.reason is End.DISCONNECTED
+    assert caplog.text == ""
 
 
 async def test_a_stream_ends_after_its_maximum_duration() -> None:
