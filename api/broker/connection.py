@@ -59,25 +59,23 @@ class _Deadline(Redis):
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         mux = self.multiplexed
-        try:
-            async with asyncio.timeout(self.deadline):
-                if mux is None or NEVER_DECODE in options or not shared(args[0]):
+        if mux is None or NEVER_DECODE in options or not shared(args[0]):
+            try:
+                async with asyncio.timeout(self.deadline):
                     return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
-                try:
-                    reply = await mux.call(args)
-                except ResponseError:
-                    if EMPTY_RESPONSE in options:
-                        return options[EMPTY_RESPONSE]
-                    raise
-                return await _parsed(self.response_callbacks, args[0], reply, options)
-        except TimeoutError:
-            if mux is not None:
-                mux.stalled()
-            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+            except TimeoutError:
+                raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+        try:
+            reply = await mux.call(args)  # within the deadline, told by the connection itself
+        except ResponseError:
+            if EMPTY_RESPONSE in options:
+                return options[EMPTY_RESPONSE]
+            raise
+        return await _parsed(self.response_callbacks, args[0], reply, options)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
         pipe = _SharedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
-        pipe.multiplexed, pipe.deadline = self.multiplexed, self.deadline
+        pipe.multiplexed = self.multiplexed
         return pipe
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
@@ -91,7 +89,6 @@ class _SharedPipeline(Pipeline):
     client's deadline."""
 
     multiplexed: Multiplexed | None = None
-    deadline = DEFAULT_TIMEOUT
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         mux, stack = self.multiplexed, list(self.command_stack)
@@ -106,11 +103,7 @@ class _SharedPipeline(Pipeline):
         ):
             return await super().execute(raise_on_error)
         try:
-            async with asyncio.timeout(self.deadline):
-                replies = await mux.call_many([args for args, _ in stack])
-        except TimeoutError:
-            mux.stalled()
-            raise RedisTimeoutError(f"Redis did not answer within {self.deadline} s") from None
+            replies = await mux.call_many([args for args, _ in stack])
         finally:
             await self.reset()  # type: ignore[no-untyped-call]
         response: list[Any] = []

@@ -6,9 +6,13 @@ sends is one connection, not one per send in flight, and costs no pool bookkeepi
 
 redis-py makes and greets the connection (TLS, AUTH, HELLO, SELECT, as the URL says); hiredis
 packs commands and parses replies. A caller that gives up (its deadline, a client gone) leaves its
-reply to be read and dropped, so no reply ever reaches the wrong caller. The connection is
-dropped when Redis stops answering (`stalled`), when it closes, and when unused for
-`idle_seconds`; the next command makes a new one.
+reply to be read and dropped, so no reply ever reaches the wrong caller.
+
+Each command is answered, or fails with a timeout, within `timeout` seconds of being written: one
+timer per connection watches the oldest command waiting, not a timer per command (a send's
+CPU is small enough for that timer to show). The connection is dropped when Redis has answered
+nothing for `timeout` while commands waited (a paused or lost Redis), when it closes, and when
+unused for `idle_seconds`; the next command makes a new one.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ class _Link(asyncio.Protocol):
     over from redis-py once greeted: its replies are parsed as they arrive, in the event loop's
     own callback, so that a reply wakes its caller and nothing else."""
 
-    def __init__(self, connection: AbstractConnection) -> None:
+    def __init__(self, connection: AbstractConnection, timeout: float) -> None:
         reader, writer = connection._reader, connection._writer
         assert reader is not None and writer is not None
         # The transport is this link's from now on: redis-py's streams are never used again,
@@ -75,6 +79,9 @@ class _Link(asyncio.Protocol):
         self._streams = (reader, writer)
         self.transport = writer.transport
         self.waiting: deque[asyncio.Future[Any] | _Batch] = deque()
+        self.written_at: deque[float] = deque()  # beside `waiting`, when each was written
+        self.timeout = timeout
+        self._watch: asyncio.TimerHandle | None = None
         self.unsent: list[bytes] = []
         self.progress = time.monotonic()  # last reply read, or first command after a quiet spell
         self.closed = False
@@ -91,11 +98,15 @@ class _Link(asyncio.Protocol):
         transport = self.transport
         if transport.get_write_buffer_size() > MAX_UNSENT:
             raise RedisConnectionError("Redis is not reading the commands sent to it")
+        now = time.monotonic()
         idle = not self.waiting
         if idle:
-            self.progress = time.monotonic()
+            self.progress = now
         for _ in range(count):
             self.waiting.append(waiter)
+            self.written_at.append(now)
+        if self._watch is None:
+            self._watch = self.loop.call_later(self.timeout, self._check)
         if idle and not self.unsent:
             transport.write(packed)  # alone: at once, as a pooled connection would
             return
@@ -111,11 +122,12 @@ class _Link(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.progress = time.monotonic()
-        parser, waiting = self.parser, self.waiting
+        parser, waiting, written_at = self.parser, self.waiting, self.written_at
         try:
             parser.feed(data)
             while (reply := parser.gets()) is not _PENDING:
                 waiter = waiting.popleft()
+                written_at.popleft()
                 if isinstance(waiter, _Batch):
                     waiter.add(reply)
                 elif not waiter.done():
@@ -136,11 +148,39 @@ class _Link(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
+    def _check(self) -> None:
+        """Fails the commands waiting for longer than `timeout`, or the whole connection if Redis
+        answered nothing for that long; then watches again, until nothing waits."""
+        self._watch = None
+        if self.closed or not self.waiting:
+            return
+        now = time.monotonic()
+        if now - self.progress >= self.timeout:
+            logger.warning("Redis answered nothing for %.1f s; reconnecting", self.timeout)
+            # A timeout, not a broken connection, to the callers still waiting: their commands
+            # reached Redis and may yet run, so none is sent again.
+            self.fail(RedisTimeoutError(f"Redis answered nothing for {self.timeout} s"))
+            return
+        due = self.progress + self.timeout
+        for written, waiter in zip(self.written_at, self.waiting, strict=True):
+            if written + self.timeout > now:
+                due = min(due, written + self.timeout)
+                break
+            # Its reply, when it comes, is read and dropped like a cancelled caller's.
+            future = waiter.future if isinstance(waiter, _Batch) else waiter
+            if not future.done():
+                future.set_exception(RedisTimeoutError(f"Redis did not answer within {self.timeout} s"))
+        self._watch = self.loop.call_later(max(due - now, 0.0) + 0.001, self._check)
+
     def fail(self, error: RedisConnectionError | RedisTimeoutError) -> None:
         """Closes the connection; every caller still waiting gets `error`."""
         if not self.closed:
             self.closed = True
             self.transport.abort()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        self.written_at.clear()
         while self.waiting:
             waiter = self.waiting.popleft()
             future = waiter.future if isinstance(waiter, _Batch) else waiter
@@ -166,43 +206,36 @@ class Multiplexed:
         self._reaper: asyncio.Task[None] | None = None
 
     async def call(self, args: Sequence[Any]) -> Any:
+        packed = _pack(args)
         try:
-            return await self._once(args)
+            return await self._exchange(packed, 0)
         except RedisConnectionError:
-            return await self._once(args)
+            return await self._exchange(packed, 0)
 
     async def call_many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
         """The replies of `commands`, written together; a command's error is its reply."""
+        packed = b"".join(_pack(args) for args in commands)
         try:
-            return await self._many(commands)
+            result: list[Any] = await self._exchange(packed, len(commands))
         except RedisConnectionError:
-            return await self._many(commands)
+            result = await self._exchange(packed, len(commands))
+        return result
 
-    async def _once(self, args: Sequence[Any]) -> Any:
-        link = await self._open()
+    async def _exchange(self, packed: bytes, batch: int) -> Any:
+        """The reply to `packed` (a list of `batch` replies, for a batch)."""
+        link = self._link
+        if link is None or link.closed:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    link = await self._connect()
+            except TimeoutError:
+                raise RedisTimeoutError(f"Redis did not answer within {self.timeout} s") from None
         future: asyncio.Future[Any] = link.loop.create_future()
-        link.write(_pack(args), future)
+        if batch:
+            link.write(packed, _Batch(future, batch), batch)
+        else:
+            link.write(packed, future)
         return await future
-
-    async def _many(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
-        link = await self._open()
-        future: asyncio.Future[list[Any]] = link.loop.create_future()
-        link.write(b"".join(_pack(args) for args in commands), _Batch(future, len(commands)), len(commands))
-        return await future
-
-    def stalled(self) -> None:
-        """Told by a caller whose deadline passed: drops the connection if Redis has answered
-        nothing for `timeout` while commands waited (a paused or lost Redis)."""
-        link = self._link
-        if link is not None and link.waiting and time.monotonic() - link.progress >= self.timeout:
-            logger.warning("Redis answered nothing for %.1f s; reconnecting", self.timeout)
-            # A timeout, not a broken connection, to the callers still waiting: their commands
-            # reached Redis and may yet run, so none is sent again.
-            link.fail(RedisTimeoutError(f"Redis answered nothing for {self.timeout} s"))
-
-    async def _open(self) -> _Link:
-        link = self._link
-        return link if link is not None and not link.closed else await self._connect()
 
     async def _connect(self) -> _Link:
         if self._connecting is None:
@@ -217,7 +250,7 @@ class Multiplexed:
             except BaseException:
                 await connection.disconnect()
                 raise
-            self._link = link = _Link(connection)
+            self._link = link = _Link(connection, self.timeout)
             if self._reaper is None or self._reaper.done():
                 self._reaper = asyncio.create_task(
                     self._reap(), name="redis-multiplex-reaper", context=contextvars.Context()
