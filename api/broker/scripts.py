@@ -8,11 +8,14 @@ sit in the script's one slot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from api.wire import envelope
 
@@ -28,5 +31,26 @@ def source(name: str, *libs: str, sharded: bool = False) -> str:
     return "\n".join([*parts, (_DIR / f"{name}.lua").read_text()])
 
 
+class Script(AsyncScript):
+    """redis-py's script; run on the client it was made for, without redis-py's check for a
+    pipeline first (an isinstance against a typing Protocol: 2% of a send's CPU)."""
+
+    async def __call__(
+        self,
+        keys: Sequence[Any] | None = None,
+        args: Iterable[Any] | None = None,
+        client: Any = None,
+    ) -> Any:
+        if client is not None:
+            return await super().__call__(keys, args, client)
+        keys = keys or ()
+        words = (*keys, *(args or ()))
+        try:
+            return await self.registered_client.evalsha(self.sha, len(keys), *words)
+        except NoScriptError:
+            self.sha = await self.registered_client.script_load(self.script)
+            return await self.registered_client.evalsha(self.sha, len(keys), *words)
+
+
 def register(redis: Redis | RedisCluster, name: str, *libs: str) -> AsyncScript:
-    return redis.register_script(source(name, *libs, sharded=isinstance(redis, RedisCluster)))
+    return Script(redis, source(name, *libs, sharded=isinstance(redis, RedisCluster)))

@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from api.broker import scripts
+from api.broker.connection import commands_client
 from api.wire import envelope, message
 
 
@@ -65,3 +66,15 @@ def test_the_reply_quote_is_built_alike_in_lua_and_python(redis_sync: redis.Redi
     shown = json.loads("{" + built)["reply_to"]
     assert shown == {"id": "5-1", "user_id": "u/1", "user": "Zoë", "text": shown["text"]}
     assert shown["text"] == (text if len(text) <= message.QUOTE_CHARS else text[: message.QUOTE_CHARS] + "…")
+
+
+async def test_a_script_is_loaded_again_once_redis_forgot_it(redis_url: str) -> None:
+    client = commands_client(redis_url, 2)
+    try:
+        script = scripts.Script(client, "return {#KEYS, #ARGV, KEYS[1], ARGV[1]}")
+        assert await script(keys=["k"], args=["a"]) == [1, 1, "k", "a"]
+        await client.script_flush()  # as a restarted Redis would
+        assert await script(keys=["k2"], args=["b", "c"]) == [1, 2, "k2", "b"]
+        assert await script() == [0, 0]
+    finally:
+        await client.aclose()
