@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
+import random
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -125,7 +125,7 @@ class MessageStore:
             fields["client_id"] = client_id
         body = message.body(**fields)
         # Per sender, so one person's client_id cannot shadow another's; '~' is no client_id's.
-        key, ttl = (client_id, self._idem_ttl) if client_id else ("~" + secrets.token_urlsafe(12), SERVER_KEY_SECONDS)
+        key, ttl = (client_id, self._idem_ttl) if client_id else (f"~{random.getrandbits(72):018x}", SERVER_KEY_SECONDS)
         limits = self._limits
         send_keys = [
             keys.stream(room),

@@ -60,6 +60,11 @@ def test_a_request_id_that_does_not_look_like_one_is_replaced(client: TestClient
     assert [line["status"] for line in lines() if line.get("request_id") == made] == [200]
 
 
+def test_made_ids_differ(client: TestClient) -> None:
+    made = {client.get("/api/health").headers["x-request-id"] for _ in range(50)}
+    assert len(made) == 50 and all(MADE_ID.fullmatch(rid) for rid in made)
+
+
 def test_errors_are_logged_with_their_status_and_a_made_id(client: TestClient, lines: Lines) -> None:
     r = client.get("/api/nowhere")
     assert r.status_code == 404 and MADE_ID.fullmatch(r.headers["x-request-id"])
