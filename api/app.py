@@ -154,7 +154,11 @@ def create_app(settings: Settings | None = None) -> ChatApp:
         backend: Backend = (
             ShardedPubSub(settings.redis_url, store, settings.redis_timeout_seconds)
             if cluster
-            else RedisPubSub(subscriber_client(settings.redis_url, settings.redis_timeout_seconds), store)
+            else RedisPubSub(
+                subscriber_client(settings.redis_url, settings.redis_timeout_seconds),
+                store,
+                settings.redis_timeout_seconds,
+            )
         )
         hub = Hub(
             backend,

@@ -8,18 +8,15 @@ the backend subscribes per room on the shard that owns it (sharded pub/sub, shar
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 
 from api.broker import keys
+from api.broker.feed import PatternFeed
 from api.broker.store import MessageStore
-from api.wire import envelope
 from api.wire.events import Event
 from api.wire.ids import StreamKey
 
@@ -64,25 +61,23 @@ async def stored_after(store: MessageStore, room: str, after: StreamKey) -> Asyn
 
 
 class RedisPubSub:
-    """One PSUBSCRIBE on every room's live channel, on one Redis connection."""
+    """One PSUBSCRIBE on every room's live channel, on one Redis connection (feed.py)."""
 
     follows_all = True
 
-    def __init__(self, redis: Redis, store: MessageStore) -> None:
+    def __init__(self, redis: Redis, store: MessageStore, timeout: float) -> None:
+        """`redis` makes the connection, subscribed within `timeout`."""
         self._redis = redis
         self._store = store
-        self._pubsub: PubSub | None = None
+        self._idle = 30.0  # until the hub's reader says
+        self._timeout = timeout
+        self._feed: PatternFeed | None = None
 
     async def connect(self, rooms: list[str]) -> None:
         await self.disconnect()
-        self._pubsub = pubsub = self._redis.pubsub()
-        await pubsub.psubscribe(keys.ROOM_LIVE_PATTERN, keys.USER_LIVE_PATTERN)
         # Live once Redis confirms both subscriptions; only then is catching up gap-free.
-        confirmed = 0
-        while confirmed < 2:
-            msg = await pubsub.get_message(timeout=None)
-            if msg is not None and msg["type"] == "psubscribe":
-                confirmed += 1
+        patterns = (keys.ROOM_LIVE_PATTERN, keys.USER_LIVE_PATTERN)
+        self._feed = await PatternFeed.open(self._redis.connection_pool, patterns, self._idle, self._timeout)
 
     async def add_rooms(self, rooms: list[str]) -> None:
         return None
@@ -91,30 +86,19 @@ class RedisPubSub:
         return None
 
     async def next_event(self, idle_seconds: float) -> Event | None:
-        pubsub = self._pubsub
-        if pubsub is None:
+        feed = self._feed
+        if feed is None:
             raise ConnectionError("not connected")
-        while True:
-            msg = await pubsub.get_message(timeout=idle_seconds)
-            if msg is None:
-                # Idle: make sure the connection is still there rather than silently half-open.
-                await pubsub.ping()
-                return None
-            if msg["type"] != "pmessage":
-                continue
-            try:
-                return envelope.decode(keys.room_of_channel(msg["channel"]), msg["data"])
-            except ValueError:
-                logger.warning("ignoring a malformed event on %s", msg["channel"])
+        self._idle = feed.idle_seconds = idle_seconds
+        return await feed.next()
 
     def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
         return stored_after(self._store, room, after)
 
     async def disconnect(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
 
     async def close(self) -> None:
         await self.disconnect()

@@ -71,13 +71,7 @@ class _Link(asyncio.Protocol):
     own callback, so that a reply wakes its caller and nothing else."""
 
     def __init__(self, connection: AbstractConnection, timeout: float) -> None:
-        reader, writer = connection._reader, connection._writer
-        assert reader is not None and writer is not None
-        # The transport is this link's from now on: redis-py's streams are never used again,
-        # but kept (a stream writer closes its transport when collected).
-        connection._reader = connection._writer = None
-        self._streams = (reader, writer)
-        self.transport = writer.transport
+        self.transport, self._streams = take_over(connection, self)
         self.waiting: deque[asyncio.Future[Any] | _Batch] = deque()
         self.written_at: deque[float] = deque()  # beside `waiting`, when each was written
         self.timeout = timeout
@@ -90,8 +84,7 @@ class _Link(asyncio.Protocol):
         self.parser = hiredis.Reader(
             protocolError=InvalidResponse, replyError=BaseParser.parse_error, encoding="utf-8", notEnoughData=_PENDING
         )
-        self.transport.set_protocol(self)
-        if reader.at_eof():
+        if self._streams[0].at_eof():
             self.fail(RedisConnectionError("Redis closed the connection"))
 
     def write(self, packed: bytes, waiter: asyncio.Future[Any] | _Batch, count: int = 1) -> None:
@@ -274,6 +267,20 @@ class Multiplexed:
         link, self._link = self._link, None
         if link is not None:
             await link.close()
+
+
+def take_over(
+    connection: AbstractConnection, protocol: asyncio.Protocol
+) -> tuple[asyncio.WriteTransport, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """The transport of a connection redis-py made and greeted, idle, now read by `protocol`;
+    and redis-py's streams, never used again but kept (a stream writer closes its transport when
+    collected)."""
+    reader, writer = connection._reader, connection._writer
+    assert reader is not None and writer is not None
+    connection._reader = connection._writer = None
+    transport = writer.transport
+    transport.set_protocol(protocol)
+    return transport, (reader, writer)
 
 
 def _pack(args: Sequence[Any]) -> bytes:
