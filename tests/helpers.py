@@ -1,9 +1,11 @@
 """Test clients that behave like real ones (an SSE reader that resumes by Last-Event-ID), waits on
-conditions instead of fixed sleeps, and a window on the commands the real Redis runs."""
+conditions instead of fixed sleeps, a window on the commands the real Redis runs, and a gate
+that holds Redis's replies."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -11,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import cast
+from urllib.parse import urlparse
 
 import httpx
 import redis
@@ -298,3 +301,46 @@ class RedisMonitor:
 def entries(r: redis.Redis, stream: str) -> list[tuple[str, dict[str, str]]]:
     """Every entry of `stream`, from a client that decodes responses."""
     return cast(list[tuple[str, dict[str, str]]], r.xrange(stream))
+
+
+class Gate:
+    """A front to Redis, a real socket each way: commands pass at once; Redis's replies are held
+    while the gate is shut, then let through `release(n)` bytes at a time."""
+
+    def __init__(self, redis_url: str) -> None:
+        self._target = urlparse(redis_url)
+        self.shut = False
+        self.held = bytearray()
+        self._client: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._front, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+
+    async def _front(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._client = writer
+        redis_reader, redis_writer = await asyncio.open_connection(self._target.hostname, self._target.port)
+
+        async def commands() -> None:
+            while data := await reader.read(65536):
+                redis_writer.write(data)
+            redis_writer.close()
+
+        async def replies() -> None:
+            while data := await redis_reader.read(65536):
+                if self.shut:
+                    self.held += data
+                else:
+                    writer.write(data)
+            writer.close()
+
+        with contextlib.suppress(OSError):
+            await asyncio.gather(commands(), replies())
+
+    def release(self, size: int) -> None:
+        assert self._client is not None
+        self._client.write(bytes(self.held[:size]))
+        del self.held[:size]

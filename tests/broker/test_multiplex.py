@@ -5,11 +5,9 @@ made again when Redis drops it or it idles."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 from collections.abc import AsyncIterator
-from urllib.parse import urlparse
 
 import pytest
 import redis
@@ -19,7 +17,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.broker.connection import commands_client
 from api.broker.multiplex import Multiplexed
-from tests.helpers import eventually
+from tests.helpers import Gate, eventually
 
 
 def named(url: str, name: str) -> list[dict[str, str]]:
@@ -131,49 +129,6 @@ async def test_an_argument_redis_cannot_take_is_refused_before_anything_is_sent(
     with pytest.raises(DataError):
         await client.set("k", None)  # type: ignore[arg-type]
     assert await client.set("k", "v") and await client.get("k") == "v"
-
-
-class Gate:
-    """A front to Redis, a real socket each way: commands pass at once; Redis's replies are held
-    while the gate is shut, then let through `release(n)` bytes at a time."""
-
-    def __init__(self, redis_url: str) -> None:
-        self._target = urlparse(redis_url)
-        self.shut = False
-        self.held = bytearray()
-        self._client: asyncio.StreamWriter | None = None
-
-    async def __aenter__(self) -> str:
-        self._server = await asyncio.start_server(self._front, "127.0.0.1", 0)
-        return f"redis://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/0"
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._server.close()
-
-    async def _front(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._client = writer
-        redis_reader, redis_writer = await asyncio.open_connection(self._target.hostname, self._target.port)
-
-        async def commands() -> None:
-            while data := await reader.read(65536):
-                redis_writer.write(data)
-            redis_writer.close()
-
-        async def replies() -> None:
-            while data := await redis_reader.read(65536):
-                if self.shut:
-                    self.held += data
-                else:
-                    writer.write(data)
-            writer.close()
-
-        with contextlib.suppress(OSError):
-            await asyncio.gather(commands(), replies())
-
-    def release(self, size: int) -> None:
-        assert self._client is not None
-        self._client.write(bytes(self.held[:size]))
-        del self.held[:size]
 
 
 async def test_a_command_waiting_past_the_timeout_fails_while_redis_answers_the_others(
