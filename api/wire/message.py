@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 # Stream entry field names (short: every entry carries them).
 NUMBER = "n"
 AUTHOR = "u"
@@ -24,7 +26,7 @@ QUOTE_CHARS = 140
 
 def body(**fields: object) -> str:
     """The stored part of a message: its JSON after the opening brace."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))[1:]
+    return orjson.dumps(fields).decode()[1:]
 
 
 def message_json(entry_id: str, number: str, author: str, stored_body: str) -> str:
@@ -33,7 +35,7 @@ def message_json(entry_id: str, number: str, author: str, stored_body: str) -> s
     ms = entry_id.split("-", 1)[0]
     head = '{"id":"' + entry_id + '","ts":' + ms + ',"n":' + number + ","
     if author:
-        head += '"user":' + json.dumps(author, ensure_ascii=False) + ","
+        head += '"user":' + orjson.dumps(author).decode() + ","
     return head + stored_body
 
 

@@ -21,6 +21,25 @@ def test_the_message_json_is_the_entry_id_number_and_stored_body() -> None:
     assert message.from_entry("1700000000000-2", {"n": "7", "m": body}) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("plain", '"text":"plain"}'),
+        ("naïve 😀 中文", '"text":"naïve 😀 中文"}'),  # as UTF-8, not \u escapes
+        ("\x00\x1f\x7f", '"text":"\\u0000\\u001f\x7f"}'),
+        ("\b\f\n\r\t", '"text":"\\b\\f\\n\\r\\t"}'),
+        ('q"b\\s/', '"text":"q\\"b\\\\s/"}'),
+        ("\u2028\u2029", '"text":"\u2028\u2029"}'),
+    ],
+)
+def test_a_body_is_stored_byte_for_byte_as_the_json_clients_read(text: str, stored: str) -> None:
+    assert message.body(text=text) == stored
+    assert json.loads("{" + stored) == {"text": text}
+    assert (
+        message.message_json("5-1", "1", 'Zoë "z"', stored) == '{"id":"5-1","ts":5,"n":1,"user":"Zoë \\"z\\"",' + stored
+    )
+
+
 def test_what_is_left_of_a_trimmed_message() -> None:
     assert json.loads(message.trimmed_json("5-1", "r")) == {"id": "5-1", "ts": 5, "room": "r"}
 
