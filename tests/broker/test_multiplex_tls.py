@@ -1,6 +1,7 @@
-"""The shared command connection over TLS (rediss://, as hosted Redis offers it), on asyncio's
-loop and on uvloop's (uvicorn's): redis-py greets the connection through TLS, then the link takes
-the TLS transport over. Redis sits behind a TLS front that relays bytes, a real socket each way."""
+"""The shared command connection and the hub's subscription over TLS (rediss://, as hosted Redis
+offers it), on asyncio's loop and on uvloop's (uvicorn's): redis-py greets each connection
+through TLS, then the link or the feed takes the TLS transport over. Redis sits behind a TLS
+front that relays bytes, a real socket each way."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ import pytest
 import trustme
 import uvloop
 
-from api.broker.connection import commands_client
+from api.broker import keys
+from api.broker.connection import commands_client, subscriber_client
+from api.broker.feed import PatternFeed
+from api.wire import envelope
 from tests.broker.test_multiplex import named
 from tests.helpers import eventually
 
@@ -56,6 +60,7 @@ def test_the_shared_connection_works_over_tls(loop: str, redis_url: str, tmp_pat
 
     async def check(tls_url: str) -> None:
         client = commands_client(f"{tls_url}?ssl_ca_certs={ca_file}&client_name={name}", 10)
+        maker = subscriber_client(f"{tls_url}?ssl_ca_certs={ca_file}&client_name={name}-sub")
         try:
             counts = await asyncio.gather(*(client.incr("tls:count") for _ in range(100)))
             assert sorted(counts) == list(range(1, 101))
@@ -65,8 +70,16 @@ def test_the_shared_connection_works_over_tls(loop: str, redis_url: str, tmp_pat
                 assert await pipe.execute() == [True, "value"]
             assert await client.register_script("return ARGV[1]")(args=["lua"]) == "lua"
             assert len(named(redis_url, name)) == 1
+            feed = await PatternFeed.open(maker.connection_pool, [keys.ROOM_LIVE_PATTERN], 30, 5)
+            try:
+                await client.publish(keys.live("tls"), envelope.encode("typing", "", "{}"))
+                event = await asyncio.wait_for(feed.next(), 10)
+                assert event is not None and (event.room, event.kind) == ("tls", "typing")
+            finally:
+                feed.close()
         finally:
             await client.aclose()
+            await maker.aclose()
         # Closed through the front, which closes its own side to Redis in turn.
         await eventually(lambda: not named(redis_url, name), what="the connection closed")
 
