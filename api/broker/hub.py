@@ -23,6 +23,11 @@ from api.wire.events import HEARTBEAT, Event
 
 logger = logging.getLogger(__name__)
 
+# A fan-out gives the event loop back after this many clients, so that what arrived meanwhile
+# (a send, whose Redis round trip then overlaps the rest of the fan-out; a connect; another room's
+# reply) waits for a slice, not for a whole room of thousands.
+FAN_OUT_SLICE = 32
+
 
 class Hub:
     """Pushes each live event to the local subscribers of its room.
@@ -160,17 +165,19 @@ class Hub:
             await self._backend.remove_rooms(gone)
 
     def publish_local(self, event: Event) -> None:
+        for sub in self._audience(event):
+            sub.push(event)
+
+    def _audience(self, event: Event) -> tuple[Subscription, ...]:
+        """The local subscribers `event` goes to (none for an access change, applied here)."""
         kind = event.kind
         if event.key is not None:
             self.cache.heard(event.room, event.key)
         elif kind == "access" or kind == "session_end":
             self._apply_change(event, self._rooms.get(event.room, ()))
-            return
+            return ()
         subs = self._rooms.get(event.room)
-        if not subs:
-            return
-        for sub in tuple(subs):
-            sub.push(event)
+        return tuple(subs) if subs else ()
 
     def _apply_change(self, event: Event, subs: Collection[Subscription]) -> None:
         """Access changes and ended sessions hold for the life of every stream they concern, and
@@ -204,8 +211,7 @@ class Hub:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
-            for sub in tuple(self._all):
-                sub.push(HEARTBEAT)
+            await _push_sliced(tuple(self._all), HEARTBEAT)
 
     async def _run(self) -> None:
         attempt = 0
@@ -233,7 +239,7 @@ class Hub:
                         self.cache.let_go(event.room)
                         await self.gap.catch_up([event.room])
                     else:
-                        self.publish_local(event)
+                        await _push_sliced(self._audience(event), event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -251,3 +257,13 @@ class Hub:
                     logger.exception("hub reader failed; reconnecting in %.2fs", delay)
                 await backend.disconnect()
                 await asyncio.sleep(delay)
+
+
+async def _push_sliced(subs: tuple[Subscription, ...], event: Event) -> None:
+    """Pushes `event` to `subs`, FAN_OUT_SLICE at a time: the others wait their turn in order,
+    the room's next event is not read before the last of them has this one."""
+    for start in range(0, len(subs), FAN_OUT_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        for sub in subs[start : start + FAN_OUT_SLICE]:
+            sub.push(event)
