@@ -6,6 +6,11 @@ CPU).
 
 While nothing arrives it pings Redis every `idle_seconds`; a ping still unanswered at the next
 one means the connection is gone (half-open: no error would ever come), and the feed fails.
+
+The queue is bounded: past `high` events not yet taken, the feed stops reading until the hub has
+taken all but `low`, and what follows waits in Redis's output buffer for this connection (a
+subscriber that falls too far behind is disconnected by Redis, and the hub catches up from the
+rooms' streams once reconnected).
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ _PING = hiredis.pack_command(("PING",))
 class PatternFeed(asyncio.Protocol):
     """The events published on channels matching the patterns it was opened with, in order."""
 
-    _transport: asyncio.WriteTransport
+    _transport: asyncio.Transport
     _streams: object  # redis-py's, kept (see take_over)
 
-    def __init__(self, idle_seconds: float) -> None:
+    def __init__(self, idle_seconds: float, high: int = 10_000, low: int = 1_000) -> None:
         self.idle_seconds = idle_seconds
+        self._high, self._low = high, low
+        self._paused = False
         self._loop = asyncio.get_running_loop()
         self._parser = hiredis.Reader(encoding="utf-8", errors="replace", notEnoughData=_PENDING)
         self._events: deque[Event] = deque()
@@ -53,7 +60,7 @@ class PatternFeed(asyncio.Protocol):
 
     @classmethod
     async def open(
-        cls, pool: ConnectionPool, patterns: Sequence[str], idle_seconds: float, within: float
+        cls, pool: ConnectionPool, patterns: Sequence[str], idle_seconds: float, within: float, **limits: int
     ) -> PatternFeed:
         """Connects, subscribes, and returns once Redis confirmed every pattern: from then on, no
         event published on them is missed."""
@@ -63,7 +70,7 @@ class PatternFeed(asyncio.Protocol):
         except BaseException:
             await connection.disconnect()
             raise
-        feed = cls(idle_seconds)
+        feed = cls(idle_seconds, **limits)
         feed._transport, feed._streams = take_over(connection, feed)
         feed._confirming = len(patterns)
         command: tuple[Any, ...] = ("PSUBSCRIBE", *patterns)
@@ -75,6 +82,14 @@ class PatternFeed(asyncio.Protocol):
             feed.close()
             raise
         return feed
+
+    @property
+    def queued(self) -> int:
+        return len(self._events)
+
+    @property
+    def reading(self) -> bool:
+        return not self._paused
 
     async def next(self) -> Event | None:
         """The next event; None when the feed pinged Redis after a quiet spell."""
@@ -88,6 +103,9 @@ class PatternFeed(asyncio.Protocol):
                 self._waiter = None
             if waiter.result() is None and not self._events and self._error is None:
                 return None
+        if self._paused and len(self._events) <= self._low and self._error is None:
+            self._paused = False
+            self._transport.resume_reading()
         return self._events.popleft()
 
     def data_received(self, data: bytes) -> None:
@@ -112,6 +130,9 @@ class PatternFeed(asyncio.Protocol):
                 self._fail(RedisConnectionError(f"Redis refused the subscription: {reply}"))
                 return
         if added:
+            if len(events) >= self._high and not self._paused:
+                self._paused = True
+                self._transport.pause_reading()
             self._wake(True)
 
     def eof_received(self) -> bool:

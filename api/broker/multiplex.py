@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 from redis._parsers.base import BaseParser
@@ -271,14 +271,14 @@ class Multiplexed:
 
 def take_over(
     connection: AbstractConnection, protocol: asyncio.Protocol
-) -> tuple[asyncio.WriteTransport, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+) -> tuple[asyncio.Transport, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
     """The transport of a connection redis-py made and greeted, idle, now read by `protocol`;
     and redis-py's streams, never used again but kept (a stream writer closes its transport when
     collected)."""
     reader, writer = connection._reader, connection._writer
     assert reader is not None and writer is not None
     connection._reader = connection._writer = None
-    transport = writer.transport
+    transport = cast(asyncio.Transport, writer.transport)  # a socket's: it reads too
     transport.set_protocol(protocol)
     return transport, (reader, writer)
 

@@ -5,6 +5,7 @@ its patterns arrives decoded and in order, and a connection that died, loudly or
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,7 @@ from api.broker.connection import subscriber_client
 from api.broker.feed import PatternFeed
 from api.wire import envelope
 from api.wire.events import Event
-from tests.helpers import Gate
+from tests.helpers import Gate, eventually, holds_for
 
 PATTERNS = (keys.ROOM_LIVE_PATTERN, keys.USER_LIVE_PATTERN)
 
@@ -79,3 +80,27 @@ async def test_a_quiet_feed_pings_and_a_silent_redis_ends_it(redis_url: str) -> 
                     await asyncio.wait_for(feed.next(), 10)
         finally:
             await maker.aclose()
+
+
+async def test_a_hub_that_falls_behind_stops_the_feed_reading_then_gets_everything(
+    maker: Redis, redis_sync: redis.Redis
+) -> None:
+    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 30, 2, high=50, low=10)
+    try:
+        live = keys.live("general")
+        payload = "x" * 1000  # a kilobyte each: many reads' worth, so that the pause can hold some back
+        with redis_sync.pipeline(transaction=False) as pipe:
+            for n in range(2000):
+                pipe.publish(live, envelope.encode("typing", "", f'{{"n":{n},"p":"{payload}"}}'))
+            pipe.execute()
+        await eventually(lambda: feed.queued >= 50, what="the queue filled to its bound")
+        await holds_for(lambda: feed.queued < 2000 and not feed.reading, 0.3, what="reading paused")
+        got: list[int] = []
+        while len(got) < 2000:
+            event = await asyncio.wait_for(feed.next(), 10)
+            assert event is not None
+            got.append(json.loads(event.data)["n"])
+        assert got == list(range(2000))
+        assert feed.reading
+    finally:
+        feed.close()
