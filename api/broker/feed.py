@@ -146,6 +146,8 @@ class PatternFeed(asyncio.Protocol):
         self._fail(RedisConnectionError("the subscriber's connection was closed"))
 
     def _check(self) -> None:
+        if self._paused:  # not reading, by choice: silence says nothing of the connection
+            self._heard = time.monotonic()
         quiet = time.monotonic() - self._heard
         if quiet < self.idle_seconds:
             self._watch = self._loop.call_later(self.idle_seconds - quiet, self._check)
