@@ -69,7 +69,6 @@ class RedisPubSub:
         """`redis` makes the connection, subscribed within `timeout`."""
         self._redis = redis
         self._store = store
-        self._idle = 30.0  # until the hub's reader says
         self._timeout = timeout
         self._feed: PatternFeed | None = None
 
@@ -77,7 +76,7 @@ class RedisPubSub:
         await self.disconnect()
         # Live once Redis confirms both subscriptions; only then is catching up gap-free.
         patterns = (keys.ROOM_LIVE_PATTERN, keys.USER_LIVE_PATTERN)
-        self._feed = await PatternFeed.open(self._redis.connection_pool, patterns, self._idle, self._timeout)
+        self._feed = await PatternFeed.open(self._redis.connection_pool, patterns, self._timeout)
 
     async def add_rooms(self, rooms: list[str]) -> None:
         return None
@@ -89,8 +88,7 @@ class RedisPubSub:
         feed = self._feed
         if feed is None:
             raise ConnectionError("not connected")
-        self._idle = feed.idle_seconds = idle_seconds
-        return await feed.next()
+        return await feed.next(idle_seconds)
 
     def catch_up(self, room: str, after: StreamKey) -> AsyncIterator[Event]:
         return stored_after(self._store, room, after)

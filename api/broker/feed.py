@@ -43,8 +43,8 @@ class PatternFeed(asyncio.Protocol):
     _transport: asyncio.Transport
     _streams: object  # redis-py's, kept (see take_over)
 
-    def __init__(self, idle_seconds: float, high: int = 10_000, low: int = 1_000) -> None:
-        self.idle_seconds = idle_seconds
+    def __init__(self, high: int = 10_000, low: int = 1_000) -> None:
+        self.idle_seconds = 0.0  # told by the first `next`, which starts the watch
         self._high, self._low = high, low
         self._paused = False
         self._loop = asyncio.get_running_loop()
@@ -56,12 +56,10 @@ class PatternFeed(asyncio.Protocol):
         self._confirmed = self._loop.create_future()
         self._heard = time.monotonic()
         self._pinged = False
-        self._watch = self._loop.call_later(idle_seconds, self._check)
+        self._watch: asyncio.TimerHandle | None = None
 
     @classmethod
-    async def open(
-        cls, pool: ConnectionPool, patterns: Sequence[str], idle_seconds: float, within: float, **limits: int
-    ) -> PatternFeed:
+    async def open(cls, pool: ConnectionPool, patterns: Sequence[str], within: float, **limits: int) -> PatternFeed:
         """Connects, subscribes, and returns once Redis confirmed every pattern: from then on, no
         event published on them is missed."""
         connection = pool.make_connection()  # type: ignore[no-untyped-call]
@@ -70,7 +68,7 @@ class PatternFeed(asyncio.Protocol):
         except BaseException:
             await connection.disconnect()
             raise
-        feed = cls(idle_seconds, **limits)
+        feed = cls(**limits)
         feed._transport, feed._streams = take_over(connection, feed)
         feed._confirming = len(patterns)
         command: tuple[Any, ...] = ("PSUBSCRIBE", *patterns)
@@ -91,8 +89,11 @@ class PatternFeed(asyncio.Protocol):
     def reading(self) -> bool:
         return not self._paused
 
-    async def next(self) -> Event | None:
-        """The next event; None when the feed pinged Redis after a quiet spell."""
+    async def next(self, idle_seconds: float) -> Event | None:
+        """The next event; None when the feed pinged Redis after `idle_seconds` of silence."""
+        self.idle_seconds = idle_seconds
+        if self._watch is None and self._error is None:
+            self._watch = self._loop.call_later(idle_seconds, self._check)
         while not self._events:
             if self._error is not None:
                 raise self._error
@@ -169,7 +170,8 @@ class PatternFeed(asyncio.Protocol):
         if self._error is not None:
             return
         self._error = error
-        self._watch.cancel()
+        if self._watch is not None:
+            self._watch.cancel()
         self._transport.abort()
         if not self._confirmed.done():
             self._confirmed.set_exception(error)

@@ -34,7 +34,7 @@ async def maker(redis_url: str) -> AsyncIterator[Redis]:
 async def test_events_arrive_decoded_and_in_order(
     maker: Redis, redis_sync: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 30, 2)
+    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 2)
     try:
         live = keys.live("general")
         with redis_sync.pipeline(transaction=False) as pipe:
@@ -47,7 +47,7 @@ async def test_events_arrive_decoded_and_in_order(
         got: list[Event] = []
         with caplog.at_level(logging.WARNING, "api.broker.feed"):
             while len(got) < 501:
-                event = await asyncio.wait_for(feed.next(), 10)
+                event = await asyncio.wait_for(feed.next(30), 10)
                 assert event is not None  # no ping: never quiet for 30 s
                 got.append(event)
         assert [(e.room, e.kind, e.data) for e in got[:500]] == [
@@ -60,10 +60,10 @@ async def test_events_arrive_decoded_and_in_order(
 
 
 async def test_a_connection_redis_dropped_ends_the_feed(maker: Redis, redis_sync: redis.Redis) -> None:
-    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 30, 2)
+    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 2)
     redis_sync.client_kill_filter(_type="pubsub")
     with pytest.raises(RedisConnectionError):
-        await asyncio.wait_for(feed.next(), 10)
+        await asyncio.wait_for(feed.next(30), 10)
 
 
 async def test_a_quiet_feed_pings_and_a_silent_redis_ends_it(redis_url: str) -> None:
@@ -71,13 +71,13 @@ async def test_a_quiet_feed_pings_and_a_silent_redis_ends_it(redis_url: str) -> 
     async with gate as url:
         maker = subscriber_client(url)
         try:
-            feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 0.3, 2)
-            assert await asyncio.wait_for(feed.next(), 10) is None  # pinged, answered
-            assert await asyncio.wait_for(feed.next(), 10) is None
+            feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 2)
+            assert await asyncio.wait_for(feed.next(0.3), 10) is None  # pinged, answered
+            assert await asyncio.wait_for(feed.next(0.3), 10) is None
             gate.shut = True  # Redis's side goes silent, the socket stays open: half-open
             with pytest.raises(RedisConnectionError, match="answered no ping"):
                 for _ in range(3):  # a ping unanswered, then the next check ends it
-                    await asyncio.wait_for(feed.next(), 10)
+                    await asyncio.wait_for(feed.next(0.3), 10)
         finally:
             await maker.aclose()
 
@@ -85,7 +85,7 @@ async def test_a_quiet_feed_pings_and_a_silent_redis_ends_it(redis_url: str) -> 
 async def test_a_hub_that_falls_behind_stops_the_feed_reading_then_gets_everything(
     maker: Redis, redis_sync: redis.Redis
 ) -> None:
-    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 30, 2, high=50, low=10)
+    feed = await PatternFeed.open(maker.connection_pool, PATTERNS, 2, high=50, low=10)
     try:
         live = keys.live("general")
         payload = "x" * 1000  # a kilobyte each: many reads' worth, so that the pause can hold some back
@@ -97,7 +97,7 @@ async def test_a_hub_that_falls_behind_stops_the_feed_reading_then_gets_everythi
         await holds_for(lambda: feed.queued < 2000 and not feed.reading, 0.3, what="reading paused")
         got: list[int] = []
         while len(got) < 2000:
-            event = await asyncio.wait_for(feed.next(), 10)
+            event = await asyncio.wait_for(feed.next(30), 10)
             assert event is not None
             got.append(json.loads(event.data)["n"])
         assert got == list(range(2000))

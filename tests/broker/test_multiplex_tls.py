@@ -70,10 +70,10 @@ def test_the_shared_connection_works_over_tls(loop: str, redis_url: str, tmp_pat
                 assert await pipe.execute() == [True, "value"]
             assert await client.register_script("return ARGV[1]")(args=["lua"]) == "lua"
             assert len(named(redis_url, name)) == 1
-            feed = await PatternFeed.open(maker.connection_pool, [keys.ROOM_LIVE_PATTERN], 30, 5)
+            feed = await PatternFeed.open(maker.connection_pool, [keys.ROOM_LIVE_PATTERN], 5)
             try:
                 await client.publish(keys.live("tls"), envelope.encode("typing", "", "{}"))
-                event = await asyncio.wait_for(feed.next(), 10)
+                event = await asyncio.wait_for(feed.next(30), 10)
                 assert event is not None and (event.room, event.kind) == ("tls", "typing")
             finally:
                 feed.close()
