@@ -5,7 +5,9 @@ server on its own redis-server, pinned to the same CPU, alternating round by rou
 Rows, for each server (medians over --rounds, with the range):
 - fan-out at each --peer-clients N: N subscribers, --messages at --rate; server CPU (the server
   process only, user + kernel, from the first send until every delivery arrived) / deliveries,
-  and p99 latency (send to receipt);
+  and p99 latency (send to receipt); beside them, as context, p50, and the CPU per delivery of
+  the load generator and of the server's Redis (both on the other CPU: when the load generator
+  needs about as long as the server, the latency is as much the harness's as the server's);
 - closed loop: 100 subscribers, one sender sending the next message when the last is
   acknowledged (POST 201 here, the socket.io acknowledgement there) for --closed-seconds:
   deliveries/s and server CPU per delivery, the send included;
@@ -61,6 +63,8 @@ class Server:
         redis_server = RedisServer(Path(stack.enter_context(tempfile.TemporaryDirectory()))).start()
         stack.callback(redis_server.stop)
         self.redis_url = redis_server.url
+        assert redis_server.process is not None
+        self.redis = psutil.Process(redis_server.process.pid)
         self.port = free_port()
         if kind == "python":
             process = bench.start_server(app, redis_server.url, self.port, stack)
@@ -83,6 +87,9 @@ class Server:
 
     def kernel_cpu(self) -> float:
         return float(self.process.cpu_times().system)
+
+    def redis_cpu(self) -> float:
+        return float(sum(self.redis.cpu_times()[:2]))
 
     def rss(self) -> int:
         return int(self.process.memory_info().rss)
@@ -120,19 +127,24 @@ def deliver(server: Server, clients: int, count: int, rate: float | None, second
         time.sleep(0.5)
         received0 = sum(load.ask("count"))
         cpu0, sys0, t0 = server.cpu(), server.kernel_cpu(), time.perf_counter()
+        load0, redis0 = load.cpu(), server.redis_cpu()
         acked = asyncio.run(_send(server.sender(), count, rate, seconds))
         deadline = time.monotonic() + 10
         while sum(load.ask("count")) - received0 < clients * len(acked) and time.monotonic() < deadline:
             time.sleep(0.02)
         cpu, window = server.cpu() - cpu0, time.perf_counter() - t0
         kernel = server.kernel_cpu() - sys0
+        harness, store = load.cpu() - load0, server.redis_cpu() - redis0
         reports = load.ask("report", [set(acked)] * 2)
     deliveries = sum(rep[0] for rep in reports) - received0
     latencies = sorted(x for rep in reports for x in rep[5])
-    p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1000 if latencies else float("nan")
+    p50, p99 = (latencies[int(q * (len(latencies) - 1))] * 1000 if latencies else float("nan") for q in (0.5, 0.99))
     return {
         "cpu_us": cpu / max(deliveries, 1) * 1e6,
         "kernel_us": kernel / max(deliveries, 1) * 1e6,
+        "load_us": harness / max(deliveries, 1) * 1e6,
+        "redis_us": store / max(deliveries, 1) * 1e6,
+        "p50_ms": p50,
         "p99_ms": p99,
         "per_s": deliveries / window,
         "lost": sum(rep[1] for rep in reports),
@@ -222,13 +234,21 @@ def run(args: argparse.Namespace) -> None:
 
 def show(results: dict[str, dict[str, list[float]]], sizes: list[int], args: argparse.Namespace) -> None:
     two, none = "{:.2f}".format, "{:,.0f}".format
-    rows: list[tuple[str, str, bool, Callable[[float], str]]] = []
+    # lower: True for a cost, False for a rate, None for context that is not the server's own
+    # figure (the harness's CPU and its Redis's, on the other CPU): no "ahead" for those.
+    rows: list[tuple[str, str, bool | None, Callable[[float], str]]] = []
+    one = "{:.1f}".format
     for n in sizes:
         rows.append((f"server CPU per delivery, {n} subscribers, {args.rate:g} msg/s (µs)", f"cpu_us@{n}", True, two))
-        rows.append(("  of which in the kernel (µs)", f"kernel_us@{n}", True, two))
-        rows.append(("p99 latency, same run (ms)", f"p99_ms@{n}", True, "{:.1f}".format))
+        rows.append(("  of which in the kernel (µs)", f"kernel_us@{n}", None, two))
+        rows.append(("p99 latency, same run (ms)", f"p99_ms@{n}", True, one))
+        rows.append(("  p50 latency (ms)", f"p50_ms@{n}", None, one))
+        rows.append(("  load generator's CPU per delivery (µs)", f"load_us@{n}", None, two))
+        rows.append(("  its Redis's CPU per delivery (µs)", f"redis_us@{n}", None, two))
     rows.append(("closed loop, 100 subscribers: CPU per delivery (µs)", "cpu_us@closed", True, two))
     rows.append(("closed loop, 100 subscribers: deliveries/s", "per_s@closed", False, none))
+    rows.append(("  load generator's CPU per delivery (µs)", "load_us@closed", None, two))
+    rows.append(("  its Redis's CPU per delivery (µs)", "redis_us@closed", None, two))
     rows.append((f"memory per idle connection, {args.idle:,} idle (KB)", "idle_kb", True, "{:.1f}".format))
     rows.append((f"connections opened per second ({args.connects:,})", "connects_per_s", False, none))
     rows.append((f"Redis connections during a burst of {args.burst} sends", "burst_connections", True, none))
@@ -241,9 +261,9 @@ def show(results: dict[str, dict[str, list[float]]], sizes: list[int], args: arg
         if not ours or not theirs:
             continue
         a, b = statistics.median(ours), statistics.median(theirs)
-        ahead = (a <= b) if lower else (a >= b)
+        ahead = "" if lower is None else "yes" if ((a <= b) if lower else (a >= b)) else "NO"
         cells = [f"{fmt(m)} [{fmt(min(xs))}-{fmt(max(xs))}]" for xs, m in ((ours, a), (theirs, b))]
-        print(f"{label:<62}{cells[0]:>24}{cells[1]:>24}{a / b:>8.2f}  {'yes' if ahead else 'NO'}")
+        print(f"{label:<62}{cells[0]:>24}{cells[1]:>24}{a / b if b else float('nan'):>8.2f}  {ahead}")
         figures[key] = {"python": ours, "node": theirs}
     lost = sum(sum(v) for k, v in results["python"].items() if k.startswith("lost"))
     print(f"lost deliveries (this project, all rounds): {lost:.0f}")
