@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> ChatApp:
                 settings.redis_max_connections,
                 settings.redis_timeout_seconds,
                 settings.redis_idle_seconds,
+                settings.redis_queue_seconds,
             )
             redis = cast(Redis, client)  # the stores check which it is where it matters
         else:

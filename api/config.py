@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     redis_idle_seconds: float = Field(
         10.0 if SERVERLESS else 60.0, gt=0, description="A command connection unused this long is closed."
     )
+    redis_queue_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="On a Redis Cluster, how long a call waits for one of the REDIS_MAX_CONNECTIONS places in "
+        "flight during a burst (then 503); its REDIS_TIMEOUT_SECONDS starts once it has one.",
+    )
     redis_timeout_seconds: float = Field(
         2.0, gt=0, description="Deadline of each Redis call (and of waiting for a pooled connection); then 503."
     )

@@ -29,6 +29,8 @@ from api.broker.connection import DEFAULT_TIMEOUT, _socket_options
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_QUEUE = 10.0
+
 # Set while a call holds one of the budget's places: what it runs meanwhile through the client (a
 # pipeline resending a redirected command) uses that place instead of waiting for another.
 _HOLDS_BUDGET: ContextVar[bool] = ContextVar("holds_cluster_budget", default=False)
@@ -45,14 +47,31 @@ async def is_cluster(url: str, deadline: float = DEFAULT_TIMEOUT) -> bool:
 
 
 async def _bounded(client: _ClusterDeadline, call: Any) -> Any:
-    """Awaits `call` within the deadline, holding one of the budget's places: a call in flight uses
-    at most one connection per node, so no node is ever asked for more than the budget."""
+    """Awaits `call` within the deadline once it holds one of the budget's places: a call in flight
+    uses at most one connection per node, so no node is ever asked for more than the budget.
+
+    The wait for a place has a bound of its own (`queue_seconds`): a burst of hundreds of calls
+    waits its turn for seconds on a busy machine without Redis being any slower, while the
+    deadline, which tells a Redis that hangs, starts once the call goes out."""
     held = _HOLDS_BUDGET.get()
     token = _HOLDS_BUDGET.set(True)
     client.in_flight += 1
     try:
-        async with asyncio.timeout(client.deadline), contextlib.nullcontext() if held else client.budget:
-            return await call
+        if not held:
+            try:
+                async with asyncio.timeout(client.queue_seconds):
+                    await client.budget.acquire()
+            except BaseException as exc:
+                call.close()  # never sent: closed, not left unawaited
+                if isinstance(exc, TimeoutError):
+                    raise RedisTimeoutError(f"no Redis connection came free within {client.queue_seconds} s") from None
+                raise
+        try:
+            async with asyncio.timeout(client.deadline):
+                return await call
+        finally:
+            if not held:
+                client.budget.release()
     except TimeoutError:
         raise RedisTimeoutError(f"Redis did not answer within {client.deadline} s") from None
     except (RedisError, asyncio.CancelledError):
@@ -99,6 +118,7 @@ class _Pipeline(ClusterPipeline):
 
 class _ClusterDeadline(RedisCluster):
     deadline = DEFAULT_TIMEOUT
+    queue_seconds = DEFAULT_QUEUE
     budget: asyncio.Semaphore
     idle_seconds = 60.0
     in_flight = 0
@@ -120,10 +140,14 @@ class _ClusterDeadline(RedisCluster):
 
 
 def cluster_client(
-    url: str, max_connections: int, timeout: float = DEFAULT_TIMEOUT, idle_seconds: float = 60.0
+    url: str,
+    max_connections: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    idle_seconds: float = 60.0,
+    queue_seconds: float = DEFAULT_QUEUE,
 ) -> RedisCluster:
-    """Every command within `timeout`, at most `max_connections` in flight (the rest wait); the
-    connections close after `idle_seconds` without a call."""
+    """Every command within `timeout`, at most `max_connections` in flight (the rest wait up to
+    `queue_seconds` for a place); the connections close after `idle_seconds` without a call."""
     client = _ClusterDeadline.from_url(
         url,
         max_connections=max_connections,
@@ -134,6 +158,7 @@ def cluster_client(
     )
     assert isinstance(client, _ClusterDeadline)
     client.deadline = timeout
+    client.queue_seconds = queue_seconds
     client.budget = asyncio.Semaphore(max_connections)
     client.idle_seconds = idle_seconds
     return client
