@@ -14,7 +14,9 @@ from redis.exceptions import RedisError
 from api.broker import keys
 from api.broker.access_cache import AccessCache
 from api.broker.backend import RESYNC, Backend
+from api.broker.fanout import fan_out, push_sliced
 from api.broker.gap import Gap
+from api.broker.lane import Lane
 from api.broker.subscribing import Subscribing
 from api.broker.subscription import End, Subscription
 from api.domain.identity import Identity
@@ -22,11 +24,6 @@ from api.domain.rooms import readable_after
 from api.wire.events import HEARTBEAT, Event
 
 logger = logging.getLogger(__name__)
-
-# A fan-out gives the event loop back after this many clients, so that what arrived meanwhile
-# (a send, whose Redis round trip then overlaps the rest of the fan-out; a connect; another room's
-# reply) waits for a slice, not for a whole room of thousands.
-FAN_OUT_SLICE = 32
 
 
 class Hub:
@@ -44,6 +41,7 @@ class Hub:
         self._heartbeat_seconds = heartbeat_seconds
         self._retry_max = retry_max_seconds
         self._rooms: dict[str, set[Subscription]] = {}
+        self._lanes: dict[str, Lane] = {}  # per room, its clients written to at once (lane.py)
         self._all: set[Subscription] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -157,6 +155,7 @@ class Hub:
                 subs.discard(sub)
                 if not subs:
                     del self._rooms[room]
+                    self._lanes.pop(room, None)
                     gone.append(room)
         if gone and not self._backend.follows_all:
             for channel in gone:
@@ -208,10 +207,19 @@ class Hub:
             if readable_after(change, sub.viewer.user_id if sub.viewer else None) is False:
                 sub.revoke(room, notice)
 
+    async def _catch_up(self, rooms: list[str]) -> None:
+        """What `rooms` missed while the subscriber was away: their lanes are let go first (the
+        catch-up is given each client by its own position)."""
+        for room in rooms:
+            lane = self._lanes.pop(room, None)
+            if lane is not None:
+                lane.dissolve()
+        await self.gap.catch_up(rooms)
+
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._heartbeat_seconds)
-            await _push_sliced(tuple(self._all), HEARTBEAT)
+            await push_sliced(tuple(self._all), HEARTBEAT)
 
     async def _run(self) -> None:
         attempt = 0
@@ -220,13 +228,13 @@ class Hub:
             try:
                 subscribed = set(self.local_rooms())
                 await backend.connect(list(subscribed))
-                await self.gap.catch_up(list(self._rooms))
+                await self._catch_up(list(self._rooms))
                 # Rooms first followed while connecting were not added to the backend (it was not
                 # connected): add them before the hub says it is, with nothing awaited in between.
                 while missing := [room for room in self._rooms if room not in subscribed]:
                     await backend.add_rooms(missing)
                     subscribed.update(missing)
-                    await self.gap.catch_up(missing)
+                    await self._catch_up(missing)
                 self.connected.set()
                 if attempt:
                     logger.info("hub reconnected to Redis")
@@ -237,9 +245,9 @@ class Hub:
                         continue
                     if event.kind == RESYNC:
                         self.cache.let_go(event.room)
-                        await self.gap.catch_up([event.room])
+                        await self._catch_up([event.room])
                     else:
-                        await _push_sliced(self._audience(event), event)
+                        await fan_out(self._lanes, self._audience(event), event)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -257,13 +265,3 @@ class Hub:
                     logger.exception("hub reader failed; reconnecting in %.2fs", delay)
                 await backend.disconnect()
                 await asyncio.sleep(delay)
-
-
-async def _push_sliced(subs: tuple[Subscription, ...], event: Event) -> None:
-    """Pushes `event` to `subs`, FAN_OUT_SLICE at a time: the others wait their turn in order,
-    the room's next event is not read before the last of them has this one."""
-    for start in range(0, len(subs), FAN_OUT_SLICE):
-        if start:
-            await asyncio.sleep(0)
-        for sub in subs[start : start + FAN_OUT_SLICE]:
-            sub.push(event)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from api.domain.identity import Identity
 from api.wire.events import Event
 from api.wire.ids import ZERO, StreamKey
+
+if TYPE_CHECKING:
+    from api.broker.lane import Lane, Seat
 
 
 class End(StrEnum):
@@ -50,6 +54,8 @@ class Subscription:
     - Once closed, nothing is accepted and `on_close` has run once; `get()` raises Closed once
       the queue is empty (a close that drains keeps what was queued, e.g. the access event).
     - A room revoked for this client delivers nothing more, whatever arrives for it later.
+    - While in its room's lane (lane.py) the fan-out writes to its transport without it: it
+      leaves the lane before it is revoked or closed, and is then told where it stands.
     """
 
     __slots__ = (
@@ -58,9 +64,11 @@ class Subscription:
         "_on_close",
         "_queue",
         "_revoked",
+        "_seat",
         "_waiter",
         "anchors",
         "closed",
+        "lane",
         "queued",
         "reason",
         "rooms",
@@ -83,6 +91,8 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._offer: Offer | None = None
         self._on_close: OnClose | None = None
+        self._seat: Seat | None = None
+        self.lane: Lane | None = None
 
     @property
     def unanchored(self) -> set[str]:
@@ -117,14 +127,51 @@ class Subscription:
         it; a subscription to that room alone ends."""
         if room in self._revoked or room not in self.rooms:
             return
+        if self.lane is not None:
+            self.lane.leave(self)
         self.push(notice)
         self._revoked = self._revoked | {room}
         if len(self._revoked) == len(self.rooms):
             self.close(End.ACCESS, drain=True)
 
-    def listen(self, offer: Offer | None, on_close: OnClose | None) -> None:
+    def listen(self, offer: Offer | None, on_close: OnClose | None, seat: Seat | None = None) -> None:
+        """`offer` writes an event at once if it can; `seat`, if given, lets the client ride its
+        room's lane while it is up to date and idle."""
+        if self.lane is not None:
+            self.lane.leave(self)
         self._offer = offer
         self._on_close = on_close
+        self._seat = seat
+
+    def seat_for(self, key: StreamKey) -> Seat | None:
+        """Its seat if it may join its room's lane now: just written the stored event `key`, of
+        its only room, with nothing queued or being written, nothing revoked, still open."""
+        seat = self._seat
+        if (
+            seat is None
+            or self.lane is not None
+            or self.closed
+            or self._queue
+            or self._revoked
+            or len(self.rooms) != 1
+            or self.queued[self.rooms[0]] != key
+            or not seat.idle
+        ):
+            return None
+        return seat
+
+    def left_lane(self, last: StreamKey, written: int) -> None:
+        """It left its room's lane, which had written it every event up to `last`, `written` of
+        them since it joined."""
+        room = self.rooms[0]
+        if last > self.queued[room]:
+            self.queued[room] = last
+        if self._seat is not None:
+            self._seat.left(room, last, written)
+
+    def lane_share(self) -> int:
+        """The events its lane wrote it so far (none out of a lane)."""
+        return 0 if self.lane is None else self.lane.share(self)
 
     def wake(self) -> None:
         """Makes a pending `get()` return, with whatever is queued (maybe nothing)."""
@@ -136,6 +183,8 @@ class Subscription:
         """Ends the subscription; with `drain`, what is queued is still delivered."""
         if self.closed:
             return
+        if self.lane is not None:
+            self.lane.leave(self)
         self.closed = True
         self.reason = reason
         self._offer = None

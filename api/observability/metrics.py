@@ -34,7 +34,8 @@ SEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.
 class Counted(Protocol):
     """An open stream: how many events it has been sent so far."""
 
-    delivered: int
+    @property
+    def delivered(self) -> int: ...
 
 
 class Metrics:

@@ -10,8 +10,11 @@ awaitable); the delivery does the rest:
 - when the subscription ends while a write is stuck (a client that stopped reading, a shutdown),
   the client's task is cancelled out of it; an eager write never finished is closed;
 - it ends the stream after `max_seconds` and says why it ended (End);
-- it counts the events it hands the transport (`delivered`, a plain int: metrics read it when
-  scraped, so a delivery costs no call into them).
+- it counts the events it hands the transport (`delivered`: metrics read it when scraped, so a
+  delivery costs no call into them);
+- an SSE stream of one room written straight to its socket (`frame` given) offers its
+  subscription a seat in the room's lane (api/broker/lane.py): while the client keeps up, the
+  fan-out writes to its socket without this delivery, which is told where it stands on leaving.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.broker.subscription import Closed, End, Subscription
 from api.transport import eager
+from api.transport.direct import DirectWriter
 from api.wire.events import HEARTBEAT, Event
 from api.wire.ids import StreamKey
 
@@ -51,15 +55,16 @@ def _failed(exc: Exception) -> End:
 
 class Delivery(Generic[P]):
     __slots__ = (
+        "_counted",
         "_cut",
         "_encode",
+        "_frame",
         "_merge",
         "_pending",
         "_sub",
         "_task",
         "_write",
         "_writing",
-        "delivered",
         "sent",
     )
 
@@ -69,8 +74,10 @@ class Delivery(Generic[P]):
         encode: Encoder[P],
         write: Writer[P],
         merge: Callable[[list[P]], list[P]] = _each,
+        frame: Callable[[Event], bytes] | None = None,
     ) -> None:
-        """`merge` turns a batch of payloads into what is written (one joined chunk, for SSE)."""
+        """`merge` turns a batch of payloads into what is written (one joined chunk, for SSE);
+        `frame`, an event as its lane writes it, is given by streams that may ride one."""
         self._sub = sub
         self._encode: Encoder[P] = encode
         self._write: Writer[P] = write
@@ -80,11 +87,38 @@ class Delivery(Generic[P]):
         self._writing = False
         self._pending: eager.Rest | Awaitable[None] | None = None
         self._cut = False
-        self.delivered = 0  # events handed to the transport, keep-alives aside
+        self._counted = 0  # events handed to the transport, keep-alives aside, lane's aside
+        self._frame = frame if isinstance(write, DirectWriter) else None
 
     @property
     def rooms(self) -> tuple[str, ...]:
         return self._sub.rooms
+
+    @property
+    def delivered(self) -> int:
+        """Events handed to the transport, keep-alives aside, its lane's included."""
+        return self._counted + self._sub.lane_share()
+
+    @property
+    def transport(self) -> asyncio.WriteTransport:
+        assert isinstance(self._write, DirectWriter)
+        return self._write.transport
+
+    @property
+    def frame(self) -> Callable[[Event], bytes]:
+        assert self._frame is not None
+        return self._frame
+
+    @property
+    def idle(self) -> bool:
+        return not self._writing and self._pending is None
+
+    def left(self, room: str, last: StreamKey, written: int) -> None:
+        """Its subscription left the room's lane, which had written it everything up to `last`."""
+        sent = self.sent.get(room)
+        if sent is None or last > sent:
+            self.sent[room] = last
+        self._counted += written
 
     def _take(self, event: Event) -> P | None:
         """The event's payload if the client was not sent it yet; from now on it counts as sent."""
@@ -96,7 +130,7 @@ class Delivery(Generic[P]):
             self.sent[room] = key
         payload = self._encode(event, self.sent)
         if payload is not None and event is not HEARTBEAT:
-            self.delivered += 1
+            self._counted += 1
         return payload
 
     async def send(self, events: Iterable[Event]) -> None:
@@ -120,7 +154,7 @@ class Delivery(Generic[P]):
         sub = self._sub
         self._task = asyncio.current_task()
         timer = asyncio.get_running_loop().call_later(max_seconds, sub.close, End.EXPIRED) if max_seconds else None
-        sub.listen(self._offer, self._closing)
+        sub.listen(self._offer, self._closing, self if self._frame is not None else None)
         try:
             while True:
                 batch = await sub.get()
@@ -164,7 +198,7 @@ class Delivery(Generic[P]):
         if payload is None:
             return True
         if event is not HEARTBEAT:
-            self.delivered += 1
+            self._counted += 1
         try:
             written = self._write(payload)
             pending = eager.start(written) if written is not None else None

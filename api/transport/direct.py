@@ -81,15 +81,32 @@ def body_writer(scope: Scope, started: Send) -> Writer:
     cycle: Any = getattr(send, "__self__", None)
     if type(cycle).__module__ != UVICORN_HTTPTOOLS or getattr(cycle, "chunked_encoding", None) is not True:
         return through_send
-    transport, flow = cycle.transport, cycle.flow
+    return DirectWriter(cycle, through_send)
 
-    def write(body: bytes) -> Awaitable[None] | None:
-        if flow.write_paused or cycle.disconnected or cycle.response_complete or not body:
-            return through_send(body)
-        transport.write(_LAST.frame(body))
+
+class DirectWriter:
+    """`body_writer`'s writer under uvicorn's httptools protocol; its `transport` is the socket's,
+    which a room's lane writes chunks to (framed by `chunk`) while the client keeps up."""
+
+    __slots__ = ("_cycle", "_flow", "_send", "transport")
+
+    def __init__(self, cycle: Any, send: Callable[[bytes], Awaitable[None]]) -> None:
+        self._cycle = cycle
+        self._flow = cycle.flow
+        self._send = send
+        self.transport: asyncio.WriteTransport = cycle.transport
+
+    def __call__(self, body: bytes) -> Awaitable[None] | None:
+        cycle = self._cycle
+        if self._flow.write_paused or cycle.disconnected or cycle.response_complete or not body:
+            return self._send(body)
+        self.transport.write(_LAST.frame(body))
         return None
 
-    return write
+
+def chunk(body: bytes) -> bytes:
+    """`body` framed as a chunk of a chunked response, as uvicorn frames it."""
+    return _LAST.frame(body)
 
 
 class _Chunk:

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from api.broker.subscription import End, Subscription
 from api.observability.metrics import Metrics
 from api.transport.delivery import Delivery
-from api.transport.direct import body_writer, on_hangup
+from api.transport.direct import body_writer, chunk, on_hangup
 from api.transport.tracking import Tracked
 from api.usecases.streams import Opened
 from api.wire import sse
@@ -57,6 +57,11 @@ class Answer:
 
 def single_room(event: Event, _: Mapping[str, StreamKey]) -> bytes:
     return event.sse()
+
+
+def lane_frame(event: Event) -> bytes:
+    """What a room's lane writes of `event` to each of its streams (single_room's frame, chunked)."""
+    return chunk(event.sse())
 
 
 def multi_room(event: Event, sent: Mapping[str, StreamKey]) -> bytes:
@@ -121,7 +126,8 @@ async def serve_events(
         else:
             answer.status = 200
             await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
-        delivery = Delivery(sub, encode, body_writer(scope, send), _one_chunk)
+        lane = lane_frame if encode is single_room else None
+        delivery = Delivery(sub, encode, body_writer(scope, send), _one_chunk, lane)
         # Under uvicorn the protocol tells the subscription of a lost connection itself; elsewhere
         # a task waits for the disconnect on `receive`.
         watcher = None

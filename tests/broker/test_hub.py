@@ -12,7 +12,8 @@ import redis
 from api.broker import keys
 from api.broker.backend import RedisPubSub
 from api.broker.connection import commands_client, subscriber_client
-from api.broker.hub import FAN_OUT_SLICE, Hub
+from api.broker.fanout import FAN_OUT_SLICE
+from api.broker.hub import Hub
 from api.broker.store import MessageStore, SendLimits
 from api.broker.subscription import Subscription
 from api.wire import envelope
