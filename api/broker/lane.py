@@ -3,8 +3,8 @@ straight away by the fan-out.
 
 In a fan-out to thousands of clients, each Python object a delivery reads (the subscription, its
 positions, its delivery, the writer) is a cache miss per client: together they cost a third as
-much as the system call that writes. A member of a lane is only its transport: the event, framed
-once, is written to every transport whose buffer is empty. A member whose socket is not taking
+much as the system call that writes. A member of a lane is only its transport: the fan-out (fanout.py)
+writes the event, framed once, to every member's transport whose buffer is empty. A member whose socket is not taking
 writes at once, or that is closing, falls out of the lane and gets the event the ordinary way (its
 subscription and delivery queue it, bound the queue and end a client too slow).
 
@@ -28,9 +28,6 @@ from api.wire.ids import StreamKey
 
 if TYPE_CHECKING:
     from api.broker.subscription import Subscription
-
-# A lane's write gives the event loop back after this many clients, like the ordinary fan-out.
-SLICE = 32
 
 
 class Seat(Protocol):
@@ -79,25 +76,3 @@ class Lane:
     def dissolve(self) -> None:
         for sub in list(self.members):
             self.leave(sub)
-
-    async def write(self, event: Event) -> None:
-        """Writes `event` to every member that takes it at once; the others leave (told the last
-        event they have) and the caller gives it them the ordinary way. The caller then moves
-        `last` to the event's key."""
-        payload = self.frame(event)
-        members = self.members
-        everyone = tuple(members.items())
-        for start in range(0, len(everyone), SLICE):
-            if start:
-                await asyncio.sleep(0)
-            for sub, transport in everyone[start : start + SLICE]:
-                if sub not in members:
-                    continue  # left meanwhile (closed, or no longer allowed to read)
-                if transport.get_write_buffer_size() or transport.is_closing():
-                    self.leave(sub)
-                    continue
-                try:
-                    transport.write(payload)
-                except Exception:
-                    self.leave(sub)
-        self.count += 1
